@@ -1,0 +1,51 @@
+# clientbook: `make run` builds the warehouse, `make test` runs the test suite. Both set themselves up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LANDING ?= data/landing
+WAREHOUSE ?= data/warehouse/clientbook.duckdb
+AS_OF ?=
+CURRENCY ?= EUR
+export DAGSTER_HOME := $(CURDIR)/.dagster
+
+.PHONY: run test ui check setup demo clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## create the venv and install the pinned dependencies
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@
+
+demo: setup  ## write the demo extracts into LANDING
+	$(BIN)/clientbook demo --out $(LANDING)
+
+run: setup  ## build the warehouse from LANDING (demo extracts when it is empty) and print a summary
+	@if [ -z "$$(find $(LANDING) -type f \( -name '*.csv' -o -name '*.parquet' \) 2>/dev/null | head -1)" ]; then \
+		echo "no extracts in $(LANDING): generating the demo extracts"; \
+		$(BIN)/clientbook demo --out $(LANDING); \
+	fi
+	$(BIN)/clientbook run --landing $(LANDING) --warehouse $(WAREHOUSE) --currency $(CURRENCY) $(if $(AS_OF),--as-of $(AS_OF))
+
+test: setup  ## run the whole test suite
+	$(BIN)/python -m pytest -q
+
+ui: setup  ## open the Dagster UI on http://127.0.0.1:3000
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m pipelines.definitions
+
+check: setup  ## lint Python and SQL, and validate the Dagster definitions
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint warehouse/sql
+	$(BIN)/dg check defs
+
+clean:  ## remove the venv, the Dagster instance and generated data
+	rm -rf $(VENV) .dagster/storage .dagster/history .dagster/schedules data

@@ -1,0 +1,41 @@
+"""Metrics: MRR and its movements, churn and retention, and client satisfaction."""
+
+from assets.sql_asset import SqlTable, sql_asset
+
+REVENUE = [("marts", "fct_revenue_by_customer_month")]
+CUSTOMER_MRR = [("metrics", "mrr_by_customer_month")]
+SURVEYS = [("marts", "fct_survey_responses")]
+
+METRIC_TABLES = (
+    SqlTable(
+        "metrics", "mrr_by_customer_month", REVENUE, "revenue",
+        "MRR per client and month with its movement: new, expansion, contraction, churn, reactivation.",
+    ),
+    SqlTable(
+        "metrics", "mrr_by_month", CUSTOMER_MRR, "revenue",
+        "The monthly MRR bridge: starting MRR, each movement, ending MRR.", preview_rows=True,
+    ),
+    SqlTable(
+        "metrics", "churn_by_month", [("metrics", "mrr_by_month")], "revenue",
+        "Logo churn, gross and net MRR churn, customer, net and gross revenue retention per month.",
+        preview_rows=True,
+    ),
+    SqlTable(
+        "metrics", "retention_by_cohort", CUSTOMER_MRR, "revenue",
+        "Logo and revenue retention of each first-month cohort over time.", preview_rows=True,
+    ),
+    SqlTable(
+        "metrics", "nps_by_month", SURVEYS, "satisfaction",
+        "Net Promoter Score per month with its 95% margin of error.", preview_rows=True,
+    ),
+    SqlTable(
+        "metrics", "csat_by_month", SURVEYS, "satisfaction",
+        "Share of top-box CSAT answers per month and scale.", preview_rows=True,
+    ),
+    SqlTable(
+        "metrics", "ces_by_month", SURVEYS, "satisfaction",
+        "Mean Customer Effort Score per month and scale, with the scale's direction.", preview_rows=True,
+    ),
+)
+
+metric_assets = [sql_asset(t) for t in METRIC_TABLES]

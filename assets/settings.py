@@ -1,0 +1,69 @@
+"""Run settings every asset reads: the as-of date and the business rules, with their defaults."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+from pydantic import Field
+
+FIRM_TZ = ZoneInfo("Europe/Budapest")
+
+
+def today_in_firm_tz() -> dt.date:
+    """The calendar day in the firm's time zone; used only when no as-of date is given."""
+    return dt.datetime.now(FIRM_TZ).date()
+
+
+def reference_month(as_of: dt.date) -> dt.date:
+    """The last complete month on `as_of`: its own month if `as_of` is that month's last day."""
+    if (as_of + dt.timedelta(days=1)).month != as_of.month:
+        return as_of.replace(day=1)
+    return (as_of.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+class ClientbookSettings(dg.ConfigurableResource):
+    """Where the extracts are, the as-of date, and every business rule's setting (docs/metrics.md)."""
+
+    landing_dir: str = Field(description="Folder holding <source>/<entity>*.csv|parquet extracts.")
+    as_of: str = Field(
+        default="",
+        description="As-of date YYYY-MM-DD replacing 'today' everywhere; empty = today in Europe/Budapest.",
+    )
+    reporting_currency: str = Field(default="EUR", description="ISO code all money is converted to.")
+    fx_max_age_days: int = Field(
+        default=7, description="Oldest FX rate (days before the invoice date) that may be used."
+    )
+    csat_top_box: int = Field(default=2, description="How many top answers of a CSAT scale count as satisfied.")
+    ces_agreement_scale_max: int = Field(
+        default=7, description="Max of the 1..N agreement scale read as CES 2.0 (higher is better)."
+    )
+    weight_arr: float = Field(default=0.40, description="Weight of ARR in the client valuation score.")
+    weight_retention: float = Field(default=0.25, description="Weight of retention in the valuation score.")
+    weight_growth: float = Field(default=0.20, description="Weight of growth potential in the valuation score.")
+    weight_depth: float = Field(default=0.15, description="Weight of relationship depth in the valuation score.")
+    discount_rate: float = Field(default=0.12, description="Annual discount rate of the book valuation DCF.")
+    growth_rate: float = Field(default=0.02, description="Annual growth of retained revenue in the DCF.")
+    horizon_years: int = Field(default=10, description="Years of future revenue the DCF counts.")
+
+    def as_of_date(self) -> dt.date:
+        """The run's as-of date as a date."""
+        return dt.date.fromisoformat(self.as_of) if self.as_of else today_in_firm_tz()
+
+    def sql_params(self) -> dict[str, Any]:
+        """Named `$parameters` the SQL files may use; values reach SQL only this way."""
+        as_of = self.as_of_date()
+        return {
+            "as_of_date": as_of,
+            "reference_month": reference_month(as_of),
+            "reporting_currency": self.reporting_currency.upper(),
+            "fx_max_age_days": self.fx_max_age_days,
+            "csat_top_box": self.csat_top_box,
+            "ces_agreement_scale_max": self.ces_agreement_scale_max,
+            "weight_arr": self.weight_arr,
+            "weight_retention": self.weight_retention,
+            "weight_growth": self.weight_growth,
+            "weight_depth": self.weight_depth,
+        }

@@ -1,0 +1,46 @@
+"""Staging: typed, deduplicated rows; whatever cannot be loaded goes to `staging.quarantine`."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.raw import GROUP_BY_SOURCE
+from warehouse.contract import EXTRACTS, Extract
+from warehouse.db import schema_markdown
+from warehouse.staging import build_staging
+
+
+def staging_asset(extract: Extract) -> dg.AssetsDefinition:
+    """Build the asset typing and deduplicating one raw extract (rules in warehouse/staging.py)."""
+
+    @dg.asset(
+        key=["staging", extract.staging_table],
+        group_name=GROUP_BY_SOURCE[extract.source],
+        description=f"Typed {extract.source} {extract.entity}, one row per {', '.join(extract.key)}.",
+        deps=[dg.AssetKey(["raw", extract.raw_table])],
+        kinds={"duckdb", "sql"},
+    )
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+        with duckdb.get_connection() as conn:
+            counts = build_staging(conn, extract)
+            reasons = conn.execute(
+                "select reason_code, column_name, count(*) from staging.quarantine where entity = ? "
+                "group by all order by all",
+                [extract.raw_table],
+            ).fetchall()
+            columns = schema_markdown(conn, "staging", extract.staging_table)
+        if counts["rows_quarantined"]:
+            context.log.warning(f"{counts['rows_quarantined']} {extract.entity} row(s) quarantined")
+        table = "\n".join(["| reason | column | rows |", "|---|---|---|"] + [f"| {r} | {c} | {n} |" for r, c, n in reasons])
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": counts["rows_loaded"],
+                **counts,
+                "quarantine": dg.MetadataValue.md(table if reasons else "nothing quarantined"),
+                "columns": dg.MetadataValue.md(columns),
+            }
+        )
+
+    return _asset
+
+
+staging_assets = [staging_asset(e) for e in EXTRACTS]

@@ -1,0 +1,116 @@
+"""SQL rules on staging, marts and metrics: each a query returning the rows that break it.
+
+A rule passes when its query returns no row. The rows shown in the UI are aggregates (months,
+entities, currencies), never a client's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from warehouse.contract import EXTRACTS
+
+
+@dataclass(frozen=True)
+class SqlRule:
+    """One rule: the asset it guards, its name, what it means, and the violating-rows query."""
+
+    asset: tuple[str, str]
+    name: str
+    description: str
+    violations_sql: str
+    params: tuple[str, ...] = ()
+    blocking: bool = True
+
+
+def evaluate(conn: object, rule: SqlRule) -> dg.AssetCheckResult:
+    """Run the rule's query and turn its violating rows into a check result."""
+    rel = conn.execute(rule.violations_sql, list(rule.params))  # type: ignore[attr-defined]
+    columns = [d[0] for d in rel.description]
+    rows = rel.fetchall()
+    table = "\n".join(
+        ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        + ["| " + " | ".join(str(v) for v in r) + " |" for r in rows[:20]]
+    )
+    return dg.AssetCheckResult(
+        passed=not rows,
+        severity=dg.AssetCheckSeverity.ERROR if rule.blocking else dg.AssetCheckSeverity.WARN,
+        metadata={"violations": len(rows), **({"details": dg.MetadataValue.md(table)} if rows else {})},
+        description=rule.description if rows else None,
+    )
+
+
+def _reconciliation(entity: str, staging_table: str) -> SqlRule:
+    return SqlRule(
+        ("staging", staging_table),
+        "rows_reconcile",
+        "Every raw row is loaded, deduplicated or quarantined: read = loaded + deduplicated + quarantined.",
+        "select entity, rows_read, rows_loaded, rows_deduplicated, rows_quarantined "
+        "from staging.load_reconciliation "
+        "where entity = ? and rows_read != rows_loaded + rows_deduplicated + rows_quarantined",
+        (entity,),
+    )
+
+
+RULES: tuple[SqlRule, ...] = (
+    *(_reconciliation(e.raw_table, e.staging_table) for e in EXTRACTS),
+    SqlRule(
+        ("marts", "fct_invoice_lines"),
+        "fx_rate_found",
+        "Every line has an FX rate for its currency and the reporting currency within fx_max_age_days.",
+        "select currency, min(issue_date) as first_issue_date, max(issue_date) as last_issue_date, "
+        "count(*) as lines from marts.fct_invoice_lines where not coalesce(has_fx_rate, false) "
+        "group by currency order by currency",
+    ),
+    SqlRule(
+        ("marts", "fct_revenue_by_customer_month"),
+        "revenue_reconciles_to_invoices",
+        "Recognised revenue equals the converted net invoiced amount, to the cent, recurring and one-off.",
+        "with invoiced as (select is_recurring, sum(amount_reporting) as amount from marts.fct_invoice_lines "
+        "where has_fx_rate group by is_recurring), "
+        "recognised as (select true as is_recurring, sum(recurring_revenue) as amount "
+        "from marts.fct_revenue_by_customer_month union all select false, sum(one_off_revenue) "
+        "from marts.fct_revenue_by_customer_month) "
+        "select i.is_recurring, i.amount as invoiced, r.amount as recognised from invoiced i "
+        "full join recognised r using (is_recurring) "
+        "where coalesce(i.amount, 0) != coalesce(r.amount, 0)",
+    ),
+    SqlRule(
+        ("metrics", "mrr_by_month"),
+        "bridge_reconciles",
+        "In every month: starting MRR + new + expansion + contraction + churn + reactivation = ending MRR.",
+        "select revenue_month, starting_mrr, ending_mrr, "
+        "starting_mrr + new_mrr + expansion_mrr + contraction_mrr + churned_mrr + reactivation_mrr as bridged "
+        "from metrics.mrr_by_month where starting_mrr + new_mrr + expansion_mrr + contraction_mrr "
+        "+ churned_mrr + reactivation_mrr != ending_mrr order by revenue_month",
+    ),
+    SqlRule(
+        ("metrics", "nps_by_month"),
+        "nps_in_range",
+        "NPS lies within -100..100 and promoters + passives + detractors = responses.",
+        "select response_month, nps, responses from metrics.nps_by_month "
+        "where nps not between -100 and 100 or promoters + passives + detractors != responses",
+    ),
+)
+
+
+def _binding(rule: SqlRule) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(list(rule.asset)),
+        name=rule.name,
+        description=rule.description,
+        blocking=rule.blocking,
+    )
+    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as conn:
+            return evaluate(conn, rule)
+
+    return _check
+
+
+def build_warehouse_checks() -> list[dg.AssetChecksDefinition]:
+    """One Dagster asset check per SQL rule."""
+    return [_binding(rule) for rule in RULES]

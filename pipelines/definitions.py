@@ -1,0 +1,34 @@
+"""The one Definitions object: every asset, check, job and schedule of clientbook."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.marts import mart_assets
+from assets.metrics import metric_assets
+from assets.raw import raw_assets
+from assets.settings import ClientbookSettings
+from assets.staging import staging_assets
+from assets.valuation import valuation_assets
+from checks.data_quality import build_gx_checks
+from checks.warehouse_checks import build_warehouse_checks
+from pipelines.jobs import nightly_job
+from pipelines.resources import duckdb_resource, settings_from_env
+from pipelines.schedules import nightly_schedule
+
+ALL_ASSETS = [*raw_assets, *staging_assets, *mart_assets, *metric_assets, *valuation_assets]
+
+
+def build_definitions(settings: ClientbookSettings, duckdb: DuckDBResource) -> dg.Definitions:
+    """Everything, bound to one warehouse file and one set of settings (CLI, UI and schedule alike)."""
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        asset_checks=[*build_gx_checks(), *build_warehouse_checks()],
+        jobs=[nightly_job],
+        schedules=[nightly_schedule],
+        resources={"settings": settings, "duckdb": duckdb},
+    )
+
+
+defs = build_definitions(settings_from_env(), duckdb_resource())

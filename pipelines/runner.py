@@ -1,0 +1,105 @@
+"""Runs the nightly job in process on a persistent Dagster instance and prints a short summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from assets.settings import ClientbookSettings
+from pipelines.definitions import build_definitions
+from pipelines.resources import duckdb_resource
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def execute(
+    landing: Path, warehouse: Path, as_of: dt.date, currency: str, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
+    """Materialise every asset and check once; the same job the schedule and the UI run."""
+    settings = ClientbookSettings(landing_dir=str(landing), as_of=as_of.isoformat(), reporting_currency=currency)
+    defs = build_definitions(settings, duckdb_resource(str(warehouse)))
+    job = defs.resolve_job_def("nightly")
+    return job.execute_in_process(
+        instance=instance or dg.DagsterInstance.get(),
+        raise_on_error=False,
+        run_config=QUIET_LOGS,
+        tags={"clientbook/as_of": as_of.isoformat(), "clientbook/trigger": "cli"},
+    )
+
+
+def failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], int]:
+    """Failed step messages, failed blocking-check names, and the number of checks that passed."""
+    steps = []
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.step_failure_data.user_failure_data
+            text = error.description if error and error.description else event.step_failure_data.error.message
+            steps.append(f"{event.step_key}: {text.strip()}")
+    evaluations = result.get_asset_check_evaluations()
+    failed = [
+        f"{e.asset_key.to_user_string()} · {e.check_name}"
+        + (f": {e.description}" if e.description else "")
+        for e in evaluations
+        if not e.passed
+    ]
+    return steps, failed, sum(1 for e in evaluations if e.passed)
+
+
+def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> object:
+    try:
+        row = conn.execute(sql, params).fetchone()
+    except duckdb.CatalogException:
+        return None
+    return row[0] if row else None
+
+
+def summary(warehouse: Path, reference_month: dt.date) -> list[str]:
+    """Headline numbers of the reference month, read back from the built warehouse."""
+    # the same resource as the run: DuckDB refuses a second connection with another configuration
+    with duckdb_resource(str(warehouse)).get_connection() as conn:
+        clients = _scalar(conn, "select count(*) from marts.dim_customers", [])
+        active = _scalar(conn, "select ending_customers from metrics.mrr_by_month where revenue_month = ?",
+                         [reference_month])
+        mrr = _scalar(conn, "select ending_mrr from metrics.mrr_by_month where revenue_month = ?", [reference_month])
+        nps = _scalar(
+            conn,
+            "select 100 * (count(*) filter (where nps_class = 'promoter') - count(*) filter "
+            "(where nps_class = 'detractor')) / count(*) from marts.fct_survey_responses "
+            "where survey_type = 'nps' and response_month > ? - interval 12 month and response_month <= ?",
+            [reference_month, reference_month],
+        )
+        value = _scalar(conn, "select book_value from valuation.book_valuation", [])
+        currency = _scalar(conn, "select reporting_currency from valuation.book_valuation", []) or ""
+    fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
+    return [
+        f"clients in CRM        {fmt(clients, ',')}",
+        f"active clients        {fmt(active, ',')}   ({reference_month:%Y-%m})",
+        f"MRR                   {fmt(mrr, ',.2f')} {currency}",
+        f"NPS (trailing 12 mo)  {fmt(nps, '.1f')}",
+        f"book value (DCF)      {fmt(value, ',.0f')} {currency}",
+    ]
+
+
+def run_nightly(landing: Path, warehouse: Path, as_of: dt.date, currency: str) -> int:
+    """Run, print what failed and the summary; 0 when everything passed, 1 otherwise."""
+    from assets.settings import reference_month
+
+    print(f"clientbook: building {warehouse} from {landing} as of {as_of} ({currency})", flush=True)
+    result = execute(landing, warehouse, as_of, currency)
+    steps, failed_checks, passed = failures(result)
+    for line in steps:
+        print(f"FAILED step  {line}", file=sys.stderr)
+    for line in failed_checks:
+        print(f"FAILED check {line}", file=sys.stderr)
+    print(f"checks passed {passed}, failed {len(failed_checks)}; run {result.run_id}")
+    if warehouse.exists():
+        for line in summary(warehouse, reference_month(as_of)):
+            print("  " + line)
+    ok = result.success and not steps and not failed_checks
+    if not ok:
+        print("clientbook: the run did not complete; see the messages above or `make ui`", file=sys.stderr)
+    return 0 if ok else 1

@@ -1,0 +1,96 @@
+"""DuckDB idioms shared by every layer: reading SQL files, replacing a table in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+SQL_DIR = Path(__file__).parent / "sql"
+# Layers double as DuckDB schemas; only these names are ever interpolated into SQL.
+LAYERS = ("raw", "staging", "marts", "metrics", "valuation")
+
+
+def qualified(layer: str, table: str) -> str:
+    """Return `layer.table` after checking both parts are code identifiers, never input."""
+    if layer not in LAYERS:
+        raise ValueError(f"unknown warehouse layer {layer!r}")
+    if not table.replace("_", "").isalnum() or not table.islower():
+        raise ValueError(f"not a plain table identifier: {table!r}")
+    return f"{layer}.{table}"
+
+
+def read_sql(layer: str, table: str) -> str:
+    """Return the select statement stored in `warehouse/sql/<layer>/<table>.sql`."""
+    qualified(layer, table)
+    return (SQL_DIR / layer / f"{table}.sql").read_text(encoding="utf-8").strip().rstrip(";")
+
+
+def used_params(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """DuckDB rejects unused named parameters, so pass only the `$name`s the statement uses."""
+    names = set(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))
+    missing = names - params.keys()
+    if missing:
+        raise KeyError(f"SQL needs settings that were not given: {sorted(missing)}")
+    return {k: v for k, v in params.items() if k in names}
+
+
+def replace_table(
+    conn: duckdb.DuckDBPyConnection, layer: str, table: str, select_sql: str, params: Mapping[str, Any]
+) -> int:
+    """Replace `layer.table` with the result of `select_sql` atomically and return its row count."""
+    target = qualified(layer, table)
+    conn.execute("begin transaction")
+    try:
+        conn.execute(f"create schema if not exists {layer}")
+        conn.execute(f"create or replace table {target} as {select_sql}", used_params(select_sql, params))
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return row_count(conn, layer, table)
+
+
+def replace_table_from_frame(
+    conn: duckdb.DuckDBPyConnection, layer: str, table: str, frame: pl.DataFrame
+) -> int:
+    """Replace `layer.table` with the rows of a Polars frame, atomically."""
+    conn.register("_incoming_frame", frame.to_arrow())
+    try:
+        return replace_table(conn, layer, table, "select * from _incoming_frame", {})
+    finally:
+        conn.unregister("_incoming_frame")
+
+
+def build_from_file(
+    conn: duckdb.DuckDBPyConnection, layer: str, table: str, params: Mapping[str, Any]
+) -> int:
+    """Replace `layer.table` with its SQL file's result; the usual body of a thin asset."""
+    return replace_table(conn, layer, table, read_sql(layer, table), params)
+
+
+def row_count(conn: duckdb.DuckDBPyConnection, layer: str, table: str) -> int:
+    """Number of rows in `layer.table`."""
+    result = conn.execute(f"select count(*) from {qualified(layer, table)}").fetchone()
+    return int(result[0]) if result else 0
+
+
+def preview_markdown(conn: duckdb.DuckDBPyConnection, layer: str, table: str, limit: int = 12) -> str:
+    """A markdown preview of aggregate tables only: customer-level tables hold personal data."""
+    rel = conn.sql(f"select * from {qualified(layer, table)} limit {int(limit)}")
+    header = "| " + " | ".join(rel.columns) + " |"
+    rule = "|" + "---|" * len(rel.columns)
+    rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rel.fetchall()]
+    return "\n".join([header, rule, *rows])
+
+
+def schema_markdown(conn: duckdb.DuckDBPyConnection, layer: str, table: str) -> str:
+    """Column names and types as markdown: safe to show for tables that hold personal data."""
+    rel = conn.sql(f"select * from {qualified(layer, table)} limit 0")
+    lines = ["| column | type |", "|---|---|"]
+    lines += [f"| {c} | {t} |" for c, t in zip(rel.columns, rel.types, strict=True)]
+    return "\n".join(lines)

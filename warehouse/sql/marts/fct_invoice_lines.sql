@@ -1,0 +1,112 @@
+-- One row per invoice or credit-note line issued up to the as-of date, converted to the
+-- reporting currency at the latest ECB-style rate on or before the issue date, with the
+-- service months the line pays for (docs/metrics.md, "Recognised revenue").
+with
+
+lines as (
+    select * from staging.stg_billing__invoice_lines
+    where issue_date <= $as_of_date
+),
+
+rates as (
+    select * from staging.stg_fx__rates
+),
+
+reporting_rates as (
+    select * from rates
+    where currency = $reporting_currency
+),
+
+corrected_periods as (
+    -- a credit note without a service period of its own takes the period of the invoice it corrects
+    select
+        invoice_id,
+        min(service_start_date) as start_date,
+        max(service_end_date) as end_date
+    from lines
+    group by invoice_id
+),
+
+periods as (
+    select
+        lines.*,
+        coalesce(lines.service_start_date, corrected_periods.start_date, lines.issue_date) as period_start_date,
+        coalesce(lines.service_end_date, corrected_periods.end_date) as given_end_date
+    from lines
+    left join corrected_periods on lines.corrected_invoice_id = corrected_periods.invoice_id
+),
+
+with_line_rate as (
+    select
+        periods.*,
+        line_rate.rate_date as line_rate_date,
+        line_rate.units_per_eur as line_units_per_eur
+    from periods
+    asof left join rates as line_rate
+        on periods.currency = line_rate.currency and periods.issue_date >= line_rate.rate_date
+),
+
+with_rates as (
+    select
+        with_line_rate.*,
+        reporting_rate.rate_date as reporting_rate_date,
+        reporting_rate.units_per_eur as reporting_units_per_eur
+    from with_line_rate
+    asof left join reporting_rates as reporting_rate
+        on with_line_rate.issue_date >= reporting_rate.rate_date
+),
+
+usable as (
+    select
+        *,
+        billing_interval != 'one_off' as is_recurring,
+        coalesce(
+            given_end_date,
+            case billing_interval
+                when 'month' then period_start_date + interval 1 month - interval 1 day
+                when 'quarter' then period_start_date + interval 3 month - interval 1 day
+                when 'year' then period_start_date + interval 12 month - interval 1 day
+                else period_start_date
+            end
+        )::date as period_end_date,
+        -- EUR is the rates' base: it needs no rate of its own
+        (
+            (currency = 'EUR' or line_rate_date >= issue_date - $fx_max_age_days::integer)
+            and ($reporting_currency = 'EUR' or reporting_rate_date >= issue_date - $fx_max_age_days::integer)
+        ) as has_fx_rate,
+        case when currency = 'EUR' then 1 else line_units_per_eur end as line_rate,
+        case when $reporting_currency = 'EUR' then 1 else reporting_units_per_eur end as reporting_rate
+    from with_rates
+)
+
+select
+    invoice_id,
+    line_number,
+    customer_id,
+    issue_date,
+    document_type,
+    corrected_invoice_id,
+    billing_interval,
+    is_recurring,
+    product,
+    currency,
+    net_amount,
+    $reporting_currency as reporting_currency,
+    case when has_fx_rate and currency != 'EUR' then line_rate_date end as fx_rate_date,
+    has_fx_rate,
+    case
+        when has_fx_rate
+            then round(net_amount * reporting_rate / line_rate, 2)::decimal(18, 2)
+    end as amount_reporting,
+    period_start_date,
+    period_end_date,
+    date_trunc('month', period_start_date)::date as service_start_month,
+    -- months paid for: the period's days over an average month, rounded, at least one;
+    -- a one-off line is recognised in its start month only
+    case
+        when is_recurring
+            then greatest(1, round((period_end_date - period_start_date + 1) / 30.4375))::integer
+        else 1
+    end as service_months
+from usable
+order by invoice_id, line_number
