@@ -1,0 +1,72 @@
+"""What users see when input is bad, and that a rerun on the same input changes nothing."""
+
+import subprocess
+import sys
+
+from tests.e2e.conftest import AS_OF, FIXTURES, query, run_pipeline
+
+
+def _materialised(result) -> set[str]:
+    return {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()
+            for m in [m.event_specific_data.materialization]}
+
+
+def test_failing_blocking_check_stops_the_downstream_assets(dirty_landing, tmp_path):
+    # an invoice for a client the CRM does not know fails the staging GX suite (referential rule)
+    lines = dirty_landing / "billing" / "invoice_lines_2024-06-30.csv"
+    with lines.open("a", encoding="utf-8") as f:
+        f.write("INV-99,1,C99,2024-06-01,2024-06-01,2024-06-30,RETAINER,1,10,0,10.00,EUR,month,invoice,\n")
+    result = run_pipeline(dirty_landing, tmp_path / "w.duckdb", tmp_path)
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [(e.asset_key.to_user_string(), e.check_name) for e in failed] == [
+        ("staging/stg_billing__invoice_lines", "gx_suite")
+    ]
+    done = _materialised(result)
+    assert "staging/stg_billing__invoice_lines" in done
+    # everything downstream of the failed check is skipped
+    for blocked in ("marts/fct_invoice_lines", "metrics/mrr_by_month", "valuation/book_valuation"):
+        assert blocked not in done
+    # and what does not depend on it still ran
+    assert "metrics/nps_by_month" in done
+
+
+def test_missing_mandatory_extract_is_a_clear_error_without_a_traceback(dirty_landing, tmp_path):
+    for f in (dirty_landing / "billing").glob("invoice_lines*"):
+        f.unlink()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--landing", str(dirty_landing),
+         "--warehouse", str(tmp_path / "w.duckdb"), "--as-of", AS_OF.isoformat()],
+        capture_output=True, text=True, env={"DAGSTER_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
+    assert proc.returncode == 1
+    assert "no billing/invoice_lines*.csv or .parquet file" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_wrong_header_names_the_file_and_the_columns(dirty_landing, tmp_path):
+    path = dirty_landing / "crm" / "interactions.csv"
+    path.write_text("interaction_id,client,interaction_type,occurred_at\nI1,C1,call,2024-01-01T00:00:00Z\n")
+    result = run_pipeline(dirty_landing, tmp_path / "w.duckdb", tmp_path)
+    failures = [e for e in result.all_events if e.is_step_failure]
+    message = failures[0].step_failure_data.user_failure_data.description
+    assert "crm/interactions.csv" in message and "customer_id" in message
+
+
+def _fingerprint(warehouse) -> dict[str, tuple]:
+    tables = query(warehouse, "select schema_name, table_name from duckdb_tables() order by all")
+    return {
+        f"{s}.{t}": query(warehouse, f"select count(*), sum(hash(columns(*))) from (select * from {s}.{t})")[0]
+        for s, t in tables
+    }
+
+
+def test_second_run_on_the_same_input_gives_identical_tables(tiny_run, tmp_path):
+    _, first = tiny_run
+    result = run_pipeline(FIXTURES / "tiny", first.parent / "again.duckdb", tmp_path)
+    assert result.success
+    # same warehouse rebuilt in place as well: replace-table semantics, no appended duplicates
+    rerun = run_pipeline(FIXTURES / "tiny", first.parent / "again.duckdb", tmp_path)
+    assert rerun.success
+    assert _fingerprint(first) == _fingerprint(first.parent / "again.duckdb")
