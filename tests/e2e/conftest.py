@@ -16,7 +16,9 @@ AS_OF = dt.date(2024, 6, 30)
 
 def run_pipeline(landing: Path, warehouse: Path, tmp: Path) -> dg.ExecuteInProcessResult:
     """One nightly run exactly as `clientbook run` does it, on a throwaway Dagster instance."""
-    with dg.DagsterInstance.local_temp(str(tmp / "dagster_home")) as instance:
+    home = tmp / "dagster_home"
+    home.mkdir(exist_ok=True)
+    with dg.DagsterInstance.local_temp(str(home)) as instance:
         return execute(landing, warehouse, AS_OF, "EUR", instance=instance)
 
 
