@@ -57,6 +57,7 @@ def _c(name: str, sql_type: str, required: bool, doc: str, accepted: tuple[str, 
 BILLING_INTERVALS = ("month", "quarter", "year", "one_off")
 DOCUMENT_TYPES = ("invoice", "credit_note")
 SURVEY_TYPES = ("nps", "csat", "ces")
+INTERACTION_TYPES = ("meeting", "call", "email", "other")
 MONEY = "DECIMAL(18,2)"
 
 CUSTOMERS = Extract(
@@ -92,7 +93,7 @@ INTERACTIONS = Extract(
     columns=(
         _c("interaction_id", "VARCHAR", True, "Unique id of the interaction."),
         _c("customer_id", "VARCHAR", True, "The client, a customers.customer_id."),
-        _c("interaction_type", "VARCHAR", True, "meeting, call, email or other.", ("meeting", "call", "email", "other")),
+        _c("interaction_type", "VARCHAR", True, "meeting, call, email or other.", INTERACTION_TYPES),
         _c("occurred_at", "TIMESTAMP", True, "When it happened, UTC, ISO 8601."),
     ),
 )
@@ -114,7 +115,7 @@ INVOICE_LINES = Extract(
         _c("quantity", "DECIMAL(18,4)", False, "Quantity."),
         _c("unit_price", "DECIMAL(18,4)", False, "Unit price in the line's currency, before discount."),
         _c("discount", MONEY, False, "Discount amount on the line, in the line's currency."),
-        _c("net_amount", MONEY, True, "Net amount of the line (quantity × unit price − discount); negative on credit notes."),
+        _c("net_amount", MONEY, True, "Net amount: quantity × unit price − discount; negative on credit notes."),
         _c("currency", "VARCHAR", True, "ISO 4217 code of the line's currency, e.g. HUF, RON, PLN, EUR."),
         _c("billing_interval", "VARCHAR", True, "month, quarter, year or one_off.", BILLING_INTERVALS),
         _c("document_type", "VARCHAR", True, "invoice or credit_note.", DOCUMENT_TYPES),

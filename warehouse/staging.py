@@ -180,7 +180,8 @@ def _reconcile(conn: duckdb.DuckDBPyConnection, extract: Extract, raw: str, targ
         [extract.raw_table],
     ).fetchone()
     assert row is not None
-    counts = dict(zip(("rows_read", "rows_loaded", "rows_deduplicated", "rows_quarantined"), map(int, row)))
+    names = ("rows_read", "rows_loaded", "rows_deduplicated", "rows_quarantined")
+    counts = dict(zip(names, map(int, row), strict=True))
     conn.execute(
         "insert or replace into staging.load_reconciliation values (?, ?, ?, ?, ?)",
         [extract.raw_table, *counts.values()],

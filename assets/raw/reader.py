@@ -118,7 +118,9 @@ def bundled_fx_rates() -> pl.DataFrame:
         .drop_nulls("units_per_eur")
         .rename({"Date": "rate_date"})
     )
-    eur = wide.select(pl.col("Date").alias("rate_date"), pl.lit("EUR").alias("currency"), pl.lit("1").alias("units_per_eur"))
+    eur = wide.select(
+        pl.col("Date").alias("rate_date"), pl.lit("EUR").alias("currency"), pl.lit("1").alias("units_per_eur")
+    )
     return (
         pl.concat([long, eur])
         .sort("rate_date", "currency")

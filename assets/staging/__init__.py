@@ -30,7 +30,8 @@ def staging_asset(extract: Extract) -> dg.AssetsDefinition:
             columns = schema_markdown(conn, "staging", extract.staging_table)
         if counts["rows_quarantined"]:
             context.log.warning(f"{counts['rows_quarantined']} {extract.entity} row(s) quarantined")
-        table = "\n".join(["| reason | column | rows |", "|---|---|---|"] + [f"| {r} | {c} | {n} |" for r, c, n in reasons])
+        rows = [f"| {r} | {c} | {n} |" for r, c, n in reasons]
+        table = "\n".join(["| reason | column | rows |", "|---|---|---|", *rows])
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": counts["rows_loaded"],

@@ -145,7 +145,9 @@ def test_satisfaction(tiny_run):
 
 def test_book_valuation(tiny_run):
     _, wh = tiny_run
-    row = query(wh, "select mrr, arr, annual_retention, retention_months_used, book_value from valuation.book_valuation")
+    row = query(
+        wh, "select mrr, arr, annual_retention, retention_months_used, book_value from valuation.book_valuation"
+    )
     mrr, arr, retention, months, value = row[0]
     # June MRR 390 → ARR 4,680. GRR Feb 1, Mar 300/350, Apr 300/350, May 1, Jun 390/490 (Jan has no start):
     # product = (6/7)² × 39/49 = 0.5847564 over 5 months → annual 0.5847564^(12/5) = 0.275892

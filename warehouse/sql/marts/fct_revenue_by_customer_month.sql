@@ -27,7 +27,8 @@ allocated as (
         case
             when month_index < service_months - 1
                 then round(amount_reporting / service_months, 2)::decimal(18, 2)
-            else amount_reporting
+            else
+                amount_reporting
                 - (service_months - 1) * round(amount_reporting / service_months, 2)::decimal(18, 2)
         end as amount
     from spread

@@ -22,8 +22,9 @@ cohort_sizes as (
         sum(customer_months.mrr) as cohort_starting_mrr
     from cohorts
     inner join customer_months
-        on cohorts.customer_id = customer_months.customer_id
-        and cohorts.cohort_month = customer_months.revenue_month
+        on
+            cohorts.customer_id = customer_months.customer_id
+            and cohorts.cohort_month = customer_months.revenue_month
     group by cohorts.cohort_month
 ),
 

@@ -29,7 +29,8 @@ last_12_months as (
         count(*) filter (where is_active) as active_months_12,
         sum(mrr) filter (where revenue_month = $reference_month - interval 12 month) as mrr_12_months_ago
     from customer_months
-    where revenue_month > $reference_month - interval 12 month
+    where
+        revenue_month > $reference_month - interval 12 month
         or revenue_month = $reference_month - interval 12 month
     group by customer_id
 ),
@@ -39,10 +40,16 @@ touches as (
         customer_id,
         count(*) as touches_12
     from (
-        select customer_id, interaction_month as touch_month from interactions
+        select
+            customer_id,
+            interaction_month as touch_month
+        from interactions
         union all
-        select customer_id, response_month from responses
-    )
+        select
+            customer_id,
+            response_month
+        from responses
+    ) as all_touches
     where touch_month > $reference_month - interval 12 month and touch_month <= $reference_month
     group by customer_id
 ),
