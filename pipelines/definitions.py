@@ -14,6 +14,7 @@ from assets.valuation import valuation_assets
 from checks.data_quality import build_gx_checks
 from checks.warehouse_checks import build_warehouse_checks
 from pipelines.jobs import nightly_job
+from pipelines.progress import progress_logger
 from pipelines.resources import duckdb_resource, settings_from_env
 from pipelines.schedules import nightly_schedule
 
@@ -28,6 +29,7 @@ def build_definitions(settings: ClientbookSettings, duckdb: DuckDBResource) -> d
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         resources={"settings": settings, "duckdb": duckdb},
+        loggers={"console": dg.colored_console_logger, "progress": progress_logger},
     )
 
 

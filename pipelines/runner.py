@@ -13,7 +13,8 @@ from assets.settings import ClientbookSettings
 from pipelines.definitions import build_definitions
 from pipelines.resources import duckdb_resource
 
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# the terminal shows one progress line per step; warnings and errors still print in full
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}, "progress": {}}}
 
 
 def execute(

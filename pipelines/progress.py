@@ -1,0 +1,44 @@
+"""A terminal progress display for `clientbook run`: one line per finished step or check."""
+
+import logging
+import sys
+import time
+
+import dagster as dg
+
+MARKS = {
+    dg.DagsterEventType.STEP_SUCCESS: "ok  ",
+    dg.DagsterEventType.STEP_FAILURE: "FAIL",
+    dg.DagsterEventType.STEP_SKIPPED: "skip",
+}
+
+
+class _ProgressHandler(logging.Handler):
+    """Prints step outcomes and check verdicts, never messages (they may quote data)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.started = time.monotonic()
+        self.done = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_meta", {}).get("dagster_event")
+        if event is None:
+            return
+        elapsed = time.monotonic() - self.started
+        if event.event_type in MARKS:
+            self.done += 1
+            print(f"  [{elapsed:6.1f}s] {MARKS[event.event_type]} {event.step_key}", file=sys.stderr, flush=True)
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            data = event.event_specific_data
+            if not data.passed:
+                name = f"{data.asset_key.to_user_string()}:{data.check_name}"
+                print(f"  [{elapsed:6.1f}s] CHECK FAILED {name}", file=sys.stderr, flush=True)
+
+
+@dg.logger(description="One line per finished step on the terminal, for `clientbook run`.")
+def progress_logger(_init_context: dg.InitLoggerContext) -> logging.Logger:
+    """A logger whose only handler prints step outcomes."""
+    logger = logging.Logger("clientbook.progress", level=logging.DEBUG)
+    logger.addHandler(_ProgressHandler())
+    return logger
