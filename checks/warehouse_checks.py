@@ -58,6 +58,15 @@ def _reconciliation(entity: str, staging_table: str) -> SqlRule:
 RULES: tuple[SqlRule, ...] = (
     *(_reconciliation(e.raw_table, e.staging_table) for e in EXTRACTS),
     SqlRule(
+        ("staging", "stg_crm__customers"),
+        "referrer_known",
+        "Every referred_by_customer_id names a client in the CRM (a warning: the client itself is kept).",
+        "select count(*) as clients_with_unknown_referrer from staging.stg_crm__customers as c "
+        "where c.referred_by_customer_id is not null and c.referred_by_customer_id not in "
+        "(select customer_id from staging.stg_crm__customers) having count(*) > 0",
+        blocking=False,
+    ),
+    SqlRule(
         ("marts", "fct_invoice_lines"),
         "fx_rate_found",
         "Every line has an FX rate for its currency and the reporting currency within fx_max_age_days.",

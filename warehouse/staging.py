@@ -1,58 +1,26 @@
 """Raw text → typed staging rows, with every rejected row kept in `staging.quarantine`.
 
-Rule for each raw row, in this order:
-1. a required column is empty → quarantined, reason `missing_required`;
-2. a value does not cast to its contract type → quarantined, reason `invalid_<type>`
-   (`invalid_date`, `invalid_decimal`, `invalid_integer`, `invalid_timestamp`);
-3. a value outside the column's accepted list → quarantined, reason `not_accepted`;
-4. a row rule of the extract fails (`ROW_RULES`) → quarantined with that rule's reason;
-5. of the remaining rows sharing one key, the latest wins: the file whose name sorts last,
-   then the last line in that file; the others are counted as deduplicated.
-So for every extract: rows read = loaded + deduplicated + quarantined, recorded in
-`staging.load_reconciliation` and checked by a blocking asset check.
+Each raw row meets exactly one fate:
+1. **deduplicated**: a later version of the same key exists: the latest extract wins, that is the
+   file whose name sorts last, then the last line in that file. A row whose key does not parse
+   is never a duplicate of another;
+2. **quarantined**: it is the latest version but breaks a rule; one quarantine row is written per
+   broken rule, with its reason code:
+   `missing_required`, `invalid_date`, `invalid_timestamp`, `invalid_integer`, `invalid_decimal`,
+   `not_accepted`, and the row rules of `warehouse.rules` (`unknown_customer`, …);
+3. **loaded** into `staging.stg_<source>__<entity>`.
+So for every extract: rows read = loaded + deduplicated + quarantined. The three counts are
+computed independently and stored in `staging.load_reconciliation`; a blocking asset check
+compares them. Parsing is strict: `1.5` is not an integer, `1.005` is not a cent amount.
 """
-
-from __future__ import annotations
-
-from dataclasses import dataclass
 
 import duckdb
 
 from warehouse.contract import Column, Extract
 from warehouse.db import qualified
+from warehouse.rules import ROW_RULES
 
-# Codes stay short and stable: analysts filter on them and docs/extracts.md lists them.
-REASON_FOR_TYPE = {
-    "DATE": "invalid_date",
-    "TIMESTAMP": "invalid_timestamp",
-    "INTEGER": "invalid_integer",
-    "BIGINT": "invalid_integer",
-}
 UPPER_CASE_COLUMNS = {"country", "currency"}
-
-
-@dataclass(frozen=True)
-class RowRule:
-    """A condition a typed row must meet; `column` names the column reported in quarantine."""
-
-    reason_code: str
-    column: str
-    violated_when: str
-
-
-ROW_RULES: dict[str, tuple[RowRule, ...]] = {
-    "invoice_lines": (
-        RowRule("credit_note_positive", "net_amount", "document_type = 'credit_note' and net_amount > 0"),
-        RowRule("period_reversed", "service_end_date", "service_end_date < service_start_date"),
-        RowRule("invalid_line_number", "line_number", "line_number < 1"),
-    ),
-    "responses": (
-        RowRule("score_out_of_scale", "score", "score < scale_min or score > scale_max"),
-        RowRule("invalid_scale", "scale_max", "scale_max <= scale_min"),
-    ),
-    "costs": (RowRule("negative_amount", "amount", "amount < 0"),),
-    "rates": (RowRule("invalid_rate", "units_per_eur", "units_per_eur <= 0"),),
-}
 
 QUARANTINE_DDL = """
 create table if not exists staging.quarantine (
@@ -66,15 +34,9 @@ create table if not exists staging.load_reconciliation (
 )"""
 
 
-def _reason_for(col: Column) -> str:
-    if col.sql_type.startswith("DECIMAL"):
-        return "invalid_decimal"
-    return REASON_FOR_TYPE.get(col.sql_type, "invalid_value")
-
-
-def _clean(col: Column) -> str:
-    """Trimmed text, empty → null; enumerations lower-cased and codes upper-cased."""
-    expr = f"nullif(trim({col.name}), '')"
+def _clean(col: Column, ref: str = "") -> str:
+    """Trimmed text of `ref` (default: the column), empty → null; enumerations lower-cased, codes upper-cased."""
+    expr = f"nullif(trim({ref or col.name}), '')"
     if col.accepted:
         return f"lower({expr})"
     if col.name in UPPER_CASE_COLUMNS:
@@ -83,37 +45,63 @@ def _clean(col: Column) -> str:
 
 
 def _typed(col: Column) -> str:
-    return _clean(col) if col.sql_type == "VARCHAR" else f"try_cast({_clean(col)} as {col.sql_type})"
+    """The typed value, or null when the text does not parse exactly as the contract type."""
+    text = _clean(col)
+    if col.sql_type == "VARCHAR":
+        return text
+    if col.sql_type == "TIMESTAMP":
+        # an explicit offset is honoured; a timestamp without one is UTC (the session runs in UTC)
+        return f"(try_cast({text} as timestamptz) at time zone 'UTC')"
+    if col.sql_type in ("INTEGER", "BIGINT"):
+        return f"case when regexp_full_match({text}, '[+-]?[0-9]+') then try_cast({text} as {col.sql_type}) end"
+    if col.sql_type.startswith("DECIMAL"):
+        # DuckDB would round 1.005 to 1.01: refuse values with more decimals than the type keeps
+        exact = f"try_cast({text} as decimal(38, 12))"
+        return f"case when {exact} = try_cast({text} as {col.sql_type}) then try_cast({text} as {col.sql_type}) end"
+    return f"try_cast({text} as {col.sql_type})"
 
 
-def _problems_sql(extract: Extract, raw: str) -> str:
-    """One select per rule and column; each yields (line, column, reason, raw value)."""
+def _invalid_reason(col: Column) -> str:
+    if col.sql_type.startswith("DECIMAL"):
+        return "invalid_decimal"
+    return {"DATE": "invalid_date", "TIMESTAMP": "invalid_timestamp"}.get(col.sql_type, "invalid_integer")
+
+
+def _latest_sql(extract: Extract, raw: str) -> str:
+    """Raw rows with their typed columns and whether each is the latest version of its key."""
+    typed = ", ".join(f"{_typed(c)} as {c.name}" for c in extract.columns)
+    raw_cols = ", ".join(f"{c.name} as _raw_{c.name}" for c in extract.columns)
+    # an unparsable key part keeps the row apart (keyed by its own file and line)
+    own = "'#' || _source_file || ':' || _line_number"
+    key = ", ".join(
+        f"coalesce(cast({_typed(c)} as varchar), {own})" for c in extract.columns if c.name in extract.key
+    )
+    return f"""
+        select {typed}, {raw_cols}, _source_file, _line_number,
+            row_number() over (
+                partition by {key} order by _source_file desc, _line_number desc
+            ) = 1 as _is_latest
+        from {raw}"""
+
+
+def _problems_sql(extract: Extract) -> str:
+    """One select per rule; each yields (file, line, column, reason, raw value) for latest rows."""
+    base = "select _source_file, _line_number, '{col}', '{reason}', {raw} from latest where _is_latest and ({cond})"
     parts: list[str] = []
-    base = "select _source_file, _line_number, '{col}' as column_name, '{reason}' as reason_code, "
     for col in extract.columns:
+        raw = f"_raw_{col.name}"
+        clean = _clean(col, raw)
         if col.required:
-            parts.append(
-                base.format(col=col.name, reason="missing_required")
-                + f"{col.name} as raw_value from {raw} where {_clean(col)} is null"
-            )
+            parts.append(base.format(col=col.name, reason="missing_required", raw=raw, cond=f"{clean} is null"))
         if col.sql_type != "VARCHAR":
-            parts.append(
-                base.format(col=col.name, reason=_reason_for(col))
-                + f"{col.name} from {raw} where {_clean(col)} is not null and {_typed(col)} is null"
-            )
+            cond = f"{clean} is not null and {col.name} is null"
+            parts.append(base.format(col=col.name, reason=_invalid_reason(col), raw=raw, cond=cond))
         if col.accepted:
             accepted = ", ".join(f"'{v}'" for v in col.accepted)
-            parts.append(
-                base.format(col=col.name, reason="not_accepted")
-                + f"{col.name} from {raw} where {_clean(col)} not in ({accepted})"
-            )
-    typed_cols = ", ".join(f"{_typed(c)} as {c.name}" for c in extract.columns)
-    typed = f"(select _source_file, _line_number, {typed_cols} from {raw})"
+            parts.append(base.format(col=col.name, reason="not_accepted", raw=raw, cond=f"{clean} not in ({accepted})"))
     for rule in ROW_RULES.get(extract.entity, ()):
-        parts.append(
-            base.format(col=rule.column, reason=rule.reason_code)
-            + f"cast({rule.column} as varchar) from {typed} where {rule.violated_when}"
-        )
+        raw = f"_raw_{rule.column}"
+        parts.append(base.format(col=rule.column, reason=rule.reason_code, raw=raw, cond=rule.violated_when))
     return "\nunion all\n".join(parts)
 
 
@@ -121,37 +109,35 @@ def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract) -> dict[str
     """Replace the extract's staging table and its quarantine rows in one transaction."""
     raw = qualified("raw", extract.raw_table)
     target = qualified("staging", extract.staging_table)
-    key = ", ".join(extract.key)
-    typed_cols = ", ".join(f"{_typed(c)} as {c.name}" for c in extract.columns)
+    columns = ", ".join(c.name for c in extract.columns)
+    conn.execute("set TimeZone = 'UTC'")
     conn.execute("begin transaction")
     try:
         conn.execute("create schema if not exists staging")
         conn.execute(QUARANTINE_DDL)
         conn.execute(RECONCILIATION_DDL)
+        conn.execute(f"create or replace temp table latest as {_latest_sql(extract, raw)}")
         conn.execute("delete from staging.quarantine where entity = ?", [extract.raw_table])
         conn.execute(
-            f"insert into staging.quarantine select ? as entity, * from ({_problems_sql(extract, raw)})",
+            f"insert into staging.quarantine select ? as entity, * from ({_problems_sql(extract)})",
             [extract.raw_table],
         )
         conn.execute(
             f"""
             create or replace table {target} as
-            with bad as (
-                select distinct source_file as _source_file, line_number as _line_number
+            select {columns}, _source_file, _line_number
+            from latest
+            anti join (
+                select source_file as _source_file, line_number as _line_number
                 from staging.quarantine where entity = ?
-            )
-            select {typed_cols}, r._source_file, r._line_number
-            from {raw} as r
-            anti join bad using (_source_file, _line_number)
-            qualify row_number() over (
-                partition by {", ".join(_typed(c) for c in extract.columns if c.name in extract.key)}
-                order by r._source_file desc, r._line_number desc
-            ) = 1
-            order by {key}
+            ) using (_source_file, _line_number)
+            where _is_latest
+            order by {", ".join(extract.key)}
             """,
             [extract.raw_table],
         )
-        counts = _reconcile(conn, extract, raw, target)
+        counts = _reconcile(conn, extract, target)
+        conn.execute("drop table latest")
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
@@ -159,23 +145,17 @@ def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract) -> dict[str
     return counts
 
 
-def _reconcile(conn: duckdb.DuckDBPyConnection, extract: Extract, raw: str, target: str) -> dict[str, int]:
-    """Count each fate independently, so the blocking check can catch a row lost by a bug."""
-    key_exprs = ", ".join(_typed(c) for c in extract.columns if c.name in extract.key)
+def _reconcile(conn: duckdb.DuckDBPyConnection, extract: Extract, target: str) -> dict[str, int]:
+    """Count each fate on its own, so the blocking check catches a row that a bug lost."""
     row = conn.execute(
         f"""
-        with bad as (
-            select distinct source_file as _source_file, line_number as _line_number
-                from staging.quarantine where entity = ?
-        )
         select
-            (select count(*) from {raw}),
+            (select count(*) from {qualified("raw", extract.raw_table)}),
             (select count(*) from {target}),
-            (select coalesce(sum(n - 1), 0) from (
-                select count(*) as n from {raw} anti join bad using (_source_file, _line_number)
-                group by {key_exprs}
-            )),
-            (select count(*) from bad)
+            (select count(*) from latest where not _is_latest),
+            (select count(*) from (
+                select distinct source_file, line_number from staging.quarantine where entity = ?
+            ))
         """,
         [extract.raw_table],
     ).fetchone()

@@ -4,9 +4,17 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.raw import GROUP_BY_SOURCE
-from warehouse.contract import EXTRACTS, Extract
+from warehouse.contract import CUSTOMERS, EXTRACTS, Extract
 from warehouse.db import schema_markdown
+from warehouse.rules import ROW_RULES, UNKNOWN_CUSTOMER
 from warehouse.staging import build_staging
+
+
+def _rule_deps(extract: Extract) -> list[dg.AssetKey]:
+    """Rules that look clients up need the staged customers first."""
+    if extract is not CUSTOMERS and UNKNOWN_CUSTOMER in ROW_RULES.get(extract.entity, ()):
+        return [dg.AssetKey(["staging", CUSTOMERS.staging_table])]
+    return []
 
 
 def staging_asset(extract: Extract) -> dg.AssetsDefinition:
@@ -16,7 +24,7 @@ def staging_asset(extract: Extract) -> dg.AssetsDefinition:
         key=["staging", extract.staging_table],
         group_name=GROUP_BY_SOURCE[extract.source],
         description=f"Typed {extract.source} {extract.entity}, one row per {', '.join(extract.key)}.",
-        deps=[dg.AssetKey(["raw", extract.raw_table])],
+        deps=[dg.AssetKey(["raw", extract.raw_table]), *_rule_deps(extract)],
         kinds={"duckdb", "sql"},
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:

@@ -1,0 +1,110 @@
+"""Staging on hand-made raw rows: strict parsing, each reason code, the dedupe rule, the counts."""
+
+import datetime as dt
+from decimal import Decimal
+
+import duckdb
+import polars as pl
+import pytest
+
+from warehouse.contract import CUSTOMERS, INVOICE_LINES, RESPONSES, Extract
+from warehouse.db import replace_table_from_frame
+from warehouse.staging import build_staging
+
+CUSTOMER = {"customer_id": "C1", "name": "Kovács Kft.", "country": "HU", "created_date": "2024-01-01"}
+LINE = {
+    "invoice_id": "I1", "line_number": "1", "customer_id": "C1", "issue_date": "2024-01-01",
+    "net_amount": "100.00", "currency": "EUR", "billing_interval": "month", "document_type": "invoice",
+}
+
+
+def _raw(conn: duckdb.DuckDBPyConnection, extract: Extract, rows: list[tuple[str, dict[str, str]]]) -> None:
+    """raw.<table> from (file, values) pairs; unspecified columns are empty; lines count from 2 per file."""
+    lines: dict[str, int] = {}
+    records = []
+    for file, values in rows:
+        lines[file] = lines.get(file, 1) + 1
+        records.append({c: values.get(c) for c in extract.column_names} | {"_source_file": file,
+                                                                           "_line_number": lines[file]})
+    schema = {c: pl.String for c in extract.column_names} | {"_source_file": pl.String, "_line_number": pl.Int64}
+    replace_table_from_frame(conn, "raw", extract.raw_table, pl.DataFrame(records, schema=schema))
+
+
+@pytest.fixture
+def conn():
+    conn = duckdb.connect()
+    _raw(conn, CUSTOMERS, [("c.csv", CUSTOMER)])
+    build_staging(conn, CUSTOMERS)
+    return conn
+
+
+def _quarantine(conn) -> list[tuple]:
+    return conn.execute("select line_number, column_name, reason_code, raw_value from staging.quarantine "
+                        "where entity = 'billing__invoice_lines' order by all").fetchall()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("net_amount", "1.005", "invalid_decimal"),  # would round to 1.01
+        ("net_amount", "12,50", "invalid_decimal"),  # decimal commas need a source profile
+        ("line_number", "1.5", "invalid_integer"),  # DuckDB would round to 2
+        ("issue_date", "2024-02-30", "invalid_date"),
+        ("currency", "", "missing_required"),
+        ("currency", "EURO", "invalid_currency"),
+        ("billing_interval", "weekly", "not_accepted"),
+        ("customer_id", "C404", "unknown_customer"),
+        ("line_number", "0", "out_of_range"),
+    ],
+)
+def test_each_bad_value_is_quarantined_with_its_reason(conn, column, value, reason):
+    _raw(conn, INVOICE_LINES, [("b.csv", LINE), ("b.csv", LINE | {"invoice_id": "I2", column: value})])
+    counts = build_staging(conn, INVOICE_LINES)
+    assert counts == {"rows_read": 2, "rows_loaded": 1, "rows_deduplicated": 0, "rows_quarantined": 1}
+    assert _quarantine(conn) == [(3, column, reason, value)]
+
+
+def test_credit_note_sign_and_service_period():
+    conn = duckdb.connect()
+    _raw(conn, CUSTOMERS, [("c.csv", CUSTOMER)])
+    build_staging(conn, CUSTOMERS)
+    positive_credit = LINE | {"invoice_id": "CN1", "document_type": "credit_note"}
+    reversed_period = LINE | {"invoice_id": "I3", "service_start_date": "2024-02-01", "service_end_date": "2024-01-31"}
+    _raw(conn, INVOICE_LINES, [("b.csv", positive_credit), ("b.csv", reversed_period)])
+    build_staging(conn, INVOICE_LINES)
+    assert [r[2] for r in _quarantine(conn)] == ["credit_note_positive", "period_reversed"]
+
+
+def test_latest_file_then_last_line_wins_and_a_broken_latest_is_not_replaced_by_an_older_version(conn):
+    _raw(conn, INVOICE_LINES, [
+        ("b_2024-01.csv", LINE | {"net_amount": "100.00"}),
+        ("b_2024-02.csv", LINE | {"net_amount": "110.00"}),
+        ("b_2024-02.csv", LINE | {"net_amount": "120.00"}),  # same file, later line: the winner
+        ("b_2024-01.csv", LINE | {"invoice_id": "I9", "net_amount": "5.00"}),
+        ("b_2024-02.csv", LINE | {"invoice_id": "I9", "net_amount": "oops"}),  # latest I9 is broken
+        ("b_2024-02.csv", LINE | {"line_number": "x"}),  # unparsable key: never a duplicate
+    ])
+    counts = build_staging(conn, INVOICE_LINES)
+    # 6 read = 1 loaded (I1/1 at 120) + 3 deduplicated (I1 100, I1 110, I9 5.00) + 2 quarantined
+    assert counts == {"rows_read": 6, "rows_loaded": 1, "rows_deduplicated": 3, "rows_quarantined": 2}
+    assert conn.execute("select invoice_id, net_amount from staging.stg_billing__invoice_lines").fetchall() == [
+        ("I1", Decimal("120.00"))
+    ]
+
+
+def test_timestamps_are_stored_in_utc_and_enumerations_normalised(conn):
+    answer = {"response_id": "R1", "customer_id": "C1", "survey_type": " NPS ", "score": "9", "scale_min": "0",
+              "scale_max": "10", "submitted_at": "2024-03-05T10:00:00+01:00"}
+    _raw(conn, RESPONSES, [("s.csv", answer)])
+    build_staging(conn, RESPONSES)
+    assert conn.execute("select survey_type, submitted_at from staging.stg_survey__responses").fetchall() == [
+        ("nps", dt.datetime(2024, 3, 5, 9, 0))
+    ]
+
+
+def test_rebuilding_replaces_the_quarantine_rows_of_the_extract(conn):
+    _raw(conn, INVOICE_LINES, [("b.csv", LINE | {"net_amount": "bad"})])
+    build_staging(conn, INVOICE_LINES)
+    _raw(conn, INVOICE_LINES, [("b.csv", LINE)])
+    assert build_staging(conn, INVOICE_LINES)["rows_quarantined"] == 0
+    assert _quarantine(conn) == []
