@@ -28,6 +28,9 @@ class ClientbookSettings(dg.ConfigurableResource):
     """Where the extracts are, the as-of date, and every business rule's setting (docs/metrics.md)."""
 
     landing_dir: str = Field(description="Folder holding <source>/<entity>*.csv|parquet extracts.")
+    warehouse_file: str = Field(
+        description="The published warehouse analysts open; runs build `<name>.work.duckdb` beside it."
+    )
     as_of: str = Field(
         default="",
         description="As-of date YYYY-MM-DD replacing 'today' everywhere; empty = today in Europe/Budapest.",

@@ -45,9 +45,15 @@ def check_gx_suite(asset_key: dg.AssetKey, summary: SuiteSummary) -> dg.AssetChe
             *rows,
         ]
     )
+    failed = "; ".join(
+        f"{o.expectation_type}({', '.join(o.columns) or 'table'}): "
+        + ("errored" if o.raised_exception else f"{o.unexpected_count} unexpected row(s)")
+        for o in summary.failed
+    )
     return dg.AssetCheckResult(
         passed=summary.success,
         asset_key=asset_key,
+        description=failed or None,
         check_name=CHECK_NAME,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={

@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.marts import mart_assets
 from assets.metrics import metric_assets
+from assets.publish import publish_assets
 from assets.raw import raw_assets
 from assets.settings import ClientbookSettings
 from assets.staging import staging_assets
@@ -15,10 +16,10 @@ from checks.data_quality import build_gx_checks
 from checks.warehouse_checks import build_warehouse_checks
 from pipelines.jobs import nightly_job
 from pipelines.progress import progress_logger
-from pipelines.resources import duckdb_resource, settings_from_env
+from pipelines.resources import duckdb_resource, published_from_env, settings_from_env
 from pipelines.schedules import nightly_schedule
 
-ALL_ASSETS = [*raw_assets, *staging_assets, *mart_assets, *metric_assets, *valuation_assets]
+ALL_ASSETS = [*raw_assets, *staging_assets, *mart_assets, *metric_assets, *valuation_assets, *publish_assets]
 
 
 def build_definitions(settings: ClientbookSettings, duckdb: DuckDBResource) -> dg.Definitions:
@@ -33,4 +34,4 @@ def build_definitions(settings: ClientbookSettings, duckdb: DuckDBResource) -> d
     )
 
 
-defs = build_definitions(settings_from_env(), duckdb_resource())
+defs = build_definitions(settings_from_env(), duckdb_resource(published_from_env()))

@@ -14,7 +14,7 @@ MARKS = {
 
 
 class _ProgressHandler(logging.Handler):
-    """Prints step outcomes and check verdicts, never messages (they may quote data)."""
+    """Prints step outcomes, check verdicts and our assets' warnings; never Dagster's error texts."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
@@ -22,10 +22,17 @@ class _ProgressHandler(logging.Handler):
         self.done = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        event = getattr(record, "dagster_meta", {}).get("dagster_event")
-        if event is None:
-            return
+        meta = getattr(record, "dagster_meta", {})
+        event = meta.get("dagster_event")
         elapsed = time.monotonic() - self.started
+        if event is None:
+            step, message = meta.get("step_key"), str(meta.get("orig_message", ""))
+            if step and message.startswith("Dependencies for step"):
+                print(f"  [{elapsed:6.1f}s] skip {step} (an upstream step or blocking check failed)", file=sys.stderr)
+            elif step and record.levelno == logging.WARNING:
+                # our assets' own warnings: counts and file names, never row values
+                print(f"  [{elapsed:6.1f}s] note {step}: {message}", file=sys.stderr)
+            return
         if event.event_type in MARKS:
             self.done += 1
             print(f"  [{elapsed:6.1f}s] {MARKS[event.event_type]} {event.step_key}", file=sys.stderr, flush=True)

@@ -8,21 +8,27 @@ from pathlib import Path
 from dagster_duckdb import DuckDBResource
 
 from assets.settings import ClientbookSettings
+from warehouse.publish import work_path_for
 
 DEFAULT_LANDING = "data/landing"
 DEFAULT_WAREHOUSE = "data/warehouse/clientbook.duckdb"
+
+
+def published_from_env() -> Path:
+    """The published warehouse file: CLIENTBOOK_WAREHOUSE, else the default."""
+    return Path(os.environ.get("CLIENTBOOK_WAREHOUSE", DEFAULT_WAREHOUSE))
 
 
 def settings_from_env() -> ClientbookSettings:
     """Settings for the UI and the schedule: CLIENTBOOK_LANDING and friends, else the defaults."""
     return ClientbookSettings(
         landing_dir=os.environ.get("CLIENTBOOK_LANDING", DEFAULT_LANDING),
+        warehouse_file=str(published_from_env()),
         reporting_currency=os.environ.get("CLIENTBOOK_CURRENCY", "EUR"),
     )
 
 
-def duckdb_resource(database: str | None = None) -> DuckDBResource:
-    """The warehouse file (created with its folder when missing); CLIENTBOOK_WAREHOUSE overrides."""
-    path = Path(database or os.environ.get("CLIENTBOOK_WAREHOUSE", DEFAULT_WAREHOUSE))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return DuckDBResource(database=str(path))
+def duckdb_resource(published: Path) -> DuckDBResource:
+    """The working file every asset writes, beside the published one (its folder made if missing)."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    return DuckDBResource(database=str(work_path_for(published)))

@@ -9,20 +9,23 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.settings import ClientbookSettings
+from assets.settings import ClientbookSettings, reference_month
 from pipelines.definitions import build_definitions
 from pipelines.resources import duckdb_resource
 
-# the terminal shows one progress line per step; warnings and errors still print in full
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}, "progress": {}}}
+# the terminal shows one progress line per step and our own warnings; Dagster's console log
+# (full of stack traces that can quote extract values) stays in the run's event log
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}, "progress": {}}}
 
 
 def execute(
     landing: Path, warehouse: Path, as_of: dt.date, currency: str, instance: dg.DagsterInstance | None = None
 ) -> dg.ExecuteInProcessResult:
     """Materialise every asset and check once; the same job the schedule and the UI run."""
-    settings = ClientbookSettings(landing_dir=str(landing), as_of=as_of.isoformat(), reporting_currency=currency)
-    defs = build_definitions(settings, duckdb_resource(str(warehouse)))
+    settings = ClientbookSettings(
+        landing_dir=str(landing), warehouse_file=str(warehouse), as_of=as_of.isoformat(), reporting_currency=currency
+    )
+    defs = build_definitions(settings, duckdb_resource(warehouse))
     job = defs.resolve_job_def("nightly")
     return job.execute_in_process(
         instance=instance or dg.DagsterInstance.get(),
@@ -33,17 +36,24 @@ def execute(
 
 
 def failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], int]:
-    """Failed step messages, failed blocking-check names, and the number of checks that passed."""
+    """Failed step messages, failed check messages, and the number of checks that passed.
+
+    Only our own failure descriptions are printed in full: other errors (DuckDB, Polars) can quote
+    values from the extracts, so the terminal shows their type and the UI's event log the rest.
+    """
     steps = []
     for event in result.all_events:
-        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            error = event.step_failure_data.user_failure_data
-            text = error.description if error and error.description else event.step_failure_data.error.message
-            steps.append(f"{event.step_key}: {text.strip()}")
+        if event.event_type != dg.DagsterEventType.STEP_FAILURE:
+            continue
+        data = event.step_failure_data
+        if data.user_failure_data and data.user_failure_data.description:
+            steps.append(f"{event.step_key}: {data.user_failure_data.description.strip()}")
+        elif data.error and data.error.cls_name != "DagsterAssetCheckFailedError":
+            cause = data.error.cause.cls_name if data.error.cause else data.error.cls_name
+            steps.append(f"{event.step_key}: {cause} (details in the run's event log: make ui)")
     evaluations = result.get_asset_check_evaluations()
     failed = [
-        f"{e.asset_key.to_user_string()} · {e.check_name}"
-        + (f": {e.description}" if e.description else "")
+        f"{e.asset_key.to_user_string()}:{e.check_name}" + (f": {e.description}" if e.description else "")
         for e in evaluations
         if not e.passed
     ]
@@ -60,8 +70,7 @@ def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> 
 
 def summary(warehouse: Path, reference_month: dt.date) -> list[str]:
     """Headline numbers of the reference month, read back from the built warehouse."""
-    # the same resource as the run: DuckDB refuses a second connection with another configuration
-    with duckdb_resource(str(warehouse)).get_connection() as conn:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
         clients = _scalar(conn, "select count(*) from marts.dim_customers", [])
         active = _scalar(conn, "select ending_customers from metrics.mrr_by_month where revenue_month = ?",
                          [reference_month])
@@ -86,9 +95,7 @@ def summary(warehouse: Path, reference_month: dt.date) -> list[str]:
 
 
 def run_nightly(landing: Path, warehouse: Path, as_of: dt.date, currency: str) -> int:
-    """Run, print what failed and the summary; 0 when everything passed, 1 otherwise."""
-    from assets.settings import reference_month
-
+    """Run, print what failed and the summary; 0 when everything passed and was published, else 1."""
     print(f"clientbook: building {warehouse} from {landing} as of {as_of} ({currency})", flush=True)
     result = execute(landing, warehouse, as_of, currency)
     steps, failed_checks, passed = failures(result)
@@ -96,11 +103,11 @@ def run_nightly(landing: Path, warehouse: Path, as_of: dt.date, currency: str) -
         print(f"FAILED step  {line}", file=sys.stderr)
     for line in failed_checks:
         print(f"FAILED check {line}", file=sys.stderr)
-    print(f"checks passed {passed}, failed {len(failed_checks)}; run {result.run_id}")
-    if warehouse.exists():
-        for line in summary(warehouse, reference_month(as_of)):
-            print("  " + line)
-    ok = result.success and not steps and not failed_checks
-    if not ok:
-        print("clientbook: the run did not complete; see the messages above or `make ui`", file=sys.stderr)
-    return 0 if ok else 1
+    print(f"checks passed {passed}, failed {len(failed_checks)}; Dagster run {result.run_id}")
+    if not result.success or steps or failed_checks:
+        kept = f"the published {warehouse} is unchanged" if warehouse.exists() else f"{warehouse} was not published"
+        print(f"clientbook: the run did not complete; {kept}. See the messages above or `make ui`.", file=sys.stderr)
+        return 1
+    for line in summary(warehouse, reference_month(as_of)):
+        print("  " + line)
+    return 0

@@ -27,8 +27,19 @@ def test_failing_blocking_check_stops_the_downstream_assets(dirty_landing, tmp_p
     # everything downstream of the failed check is skipped
     for blocked in ("staging/stg_billing__invoice_lines", "marts/fct_invoice_lines", "metrics/mrr_by_month"):
         assert blocked not in done
-    # and what does not depend on it still ran
+    # and what does not depend on it still ran, into the working file only: nothing was published
     assert "metrics/nps_by_month" in done
+    assert "publish/warehouse_file" not in done
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_failed_run_leaves_the_published_warehouse_as_it_was(dirty_landing, tmp_path):
+    published = tmp_path / "w.duckdb"
+    assert run_pipeline(dirty_landing, published, tmp_path).success
+    before = _fingerprint(published)
+    (dirty_landing / "crm" / "interactions.csv").write_text("interaction_id,client\nI1,C1\n")
+    assert not run_pipeline(dirty_landing, published, tmp_path).success
+    assert _fingerprint(published) == before
 
 
 def test_missing_mandatory_extract_is_a_clear_error_without_a_traceback(dirty_landing, tmp_path):
