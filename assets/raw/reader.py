@@ -51,8 +51,11 @@ def _read_one(path: Path) -> pl.DataFrame:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ExtractError(
-            f"{path}: not valid UTF-8 at byte {exc.start}; the canonical layout is UTF-8 (see docs/extracts.md)"
+            f"{path}: not valid UTF-8 at line {line}, column {column} (byte {exc.start}); "
+            "the canonical layout is UTF-8 (see docs/extracts.md)"
         ) from None
     if not text.strip():
         raise ExtractError(f"{path}: the file is empty; expected a header line and rows")
@@ -71,7 +74,11 @@ def read_extract(landing: Path, extract: Extract) -> ReadResult:
             raise
         except Exception as exc:  # polars/pyarrow parse errors can quote row data: keep only the type
             raise ExtractError(f"{path}: cannot be parsed as {path.suffix[1:]} ({type(exc).__name__})") from None
-        frame = frame.rename({c: c.strip().lower() for c in frame.columns})
+        names = [c.strip().lower() for c in frame.columns]
+        if len(set(names)) != len(names):
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            raise ExtractError(f"{path}: column(s) {repeated} appear more than once in the header")
+        frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
         missing = [c.name for c in extract.columns if c.required and c.name not in frame.columns]
         if missing:
             raise ExtractError(

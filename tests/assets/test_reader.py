@@ -1,0 +1,67 @@
+"""The raw reader: by header name only, every file-level problem named with its file."""
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from assets.raw.reader import ExtractError, bundled_fx_rates, find_files, read_extract
+from warehouse.contract import INTERACTIONS
+
+HEADER = "interaction_id,customer_id,interaction_type,occurred_at\n"
+
+
+def _write(landing: Path, name: str, content: bytes | str) -> Path:
+    path = landing / "crm" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+def test_columns_are_taken_by_name_not_position(tmp_path):
+    _write(tmp_path, "interactions.csv", "occurred_at,Interaction_Type,customer_id,interaction_id\n"
+                                        "2024-01-01T00:00:00Z,call,C1,I1\n")
+    frame = read_extract(tmp_path, INTERACTIONS).frame
+    assert frame.row(0, named=True) == {
+        "interaction_id": "I1", "customer_id": "C1", "interaction_type": "call",
+        "occurred_at": "2024-01-01T00:00:00Z", "_source_file": "crm/interactions.csv", "_line_number": 2,
+    }
+
+
+def test_files_combine_in_name_order_with_their_lines(tmp_path):
+    _write(tmp_path, "interactions_2024-02.csv", HEADER + "I2,C1,call,2024-02-01T00:00:00Z\n")
+    _write(tmp_path, "interactions_2024-01.csv", HEADER + "I1,C1,call,2024-01-01T00:00:00Z\nI3,C1,email,\n")
+    names = [p.name for p in find_files(tmp_path, INTERACTIONS)]
+    assert names == ["interactions_2024-01.csv", "interactions_2024-02.csv"]
+    frame = read_extract(tmp_path, INTERACTIONS).frame
+    assert frame.select("interaction_id", "_line_number").rows() == [("I1", 2), ("I3", 3), ("I2", 2)]
+
+
+def test_extra_columns_are_a_warning(tmp_path):
+    _write(tmp_path, "interactions.csv", HEADER.rstrip("\n") + ",channel\nI1,C1,call,2024-01-01T00:00:00Z,web\n")
+    result = read_extract(tmp_path, INTERACTIONS)
+    assert result.warnings == ["interactions.csv: unexpected column(s) ['channel'] ignored"]
+    assert "channel" not in result.frame.columns
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("interaction_id,client,interaction_type,occurred_at\n", "missing required column(s) ['customer_id']"),
+        (b"", "the file is empty"),
+        (HEADER.encode() + b"I1,C1,call,2024-01-01 \xe9\n", "not valid UTF-8 at line 2, column 23 (byte 78)"),
+        ("interaction_id,customer_id,Customer_ID,interaction_type,occurred_at\n", "appear more than once"),
+    ],
+)
+def test_file_level_problems_name_the_file(tmp_path, content, message):
+    path = _write(tmp_path, "interactions.csv", content)
+    with pytest.raises(ExtractError) as err:
+        read_extract(tmp_path, INTERACTIONS)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_bundled_ecb_rates_cover_the_local_currencies():
+    rates = bundled_fx_rates()
+    huf = rates.filter((pl.col("currency") == "HUF") & (pl.col("rate_date") == "2024-01-02"))
+    assert huf.height == 1 and float(huf["units_per_eur"][0]) > 300
+    assert set(rates["currency"].unique()) >= {"EUR", "HUF", "RON", "PLN"}
