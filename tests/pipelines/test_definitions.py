@@ -36,6 +36,8 @@ def test_nightly_schedule_runs_at_two_in_budapest_as_of_the_day_before():
     context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 3, 29, 2, 0))
     request = nightly_schedule(context)
     assert request.run_config["resources"]["settings"]["config"]["as_of"] == "2026-03-28"
+    # the run config must be complete: Dagster replaces, not merges, a resource's config
+    dg.validate_run_config(defs.resolve_job_def("nightly"), request.run_config)
     assert (nightly_schedule.cron_schedule, nightly_schedule.execution_timezone) == ("0 2 * * *", "Europe/Budapest")
 
 
