@@ -96,7 +96,8 @@ select
     has_fx_rate,
     case
         when has_fx_rate
-            then round(net_amount * reporting_rate / line_rate, 2)::decimal(18, 2)
+            -- widened first: DECIMAL(18, 2) × DECIMAL(18, 6) overflows on HUF-sized amounts
+            then round(net_amount::decimal(38, 10) * reporting_rate / line_rate, 2)::decimal(18, 2)
     end as amount_reporting,
     period_start_date,
     period_end_date,

@@ -1,0 +1,77 @@
+"""The invoice-line mart on hand-made staging rows: FX conversion, periods, credit notes."""
+
+import datetime as dt
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from warehouse.db import build_from_file
+
+LINE_COLUMNS = (
+    "invoice_id varchar, line_number integer, customer_id varchar, issue_date date, service_start_date date, "
+    "service_end_date date, product varchar, net_amount decimal(18,2), currency varchar, "
+    "billing_interval varchar, document_type varchar, corrected_invoice_id varchar"
+)
+
+
+def _db(lines: list[tuple], rates: list[tuple[str, str, str]], currency: str = "EUR") -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect()
+    conn.execute("create schema staging")
+    conn.execute(f"create table staging.stg_billing__invoice_lines ({LINE_COLUMNS})")
+    conn.executemany("insert into staging.stg_billing__invoice_lines values (?,?,?,?,?,?,?,?,?,?,?,?)", lines)
+    conn.execute("create table staging.stg_fx__rates (rate_date date, currency varchar, units_per_eur decimal(18,6))")
+    if rates:
+        conn.executemany("insert into staging.stg_fx__rates values (?, ?, ?)", rates)
+    params = {"as_of_date": dt.date(2024, 12, 31), "reporting_currency": currency, "fx_max_age_days": 7}
+    build_from_file(conn, "marts", "fct_invoice_lines", params)
+    return conn
+
+
+def _line(invoice, amount, currency="EUR", interval="month", start="2024-01-01", end="2024-01-31",
+          issued="2024-01-01", doc="invoice", corrects=None):
+    return (invoice, 1, "C1", issued, start, end, "X", amount, currency, interval, doc, corrects)
+
+
+def test_large_amounts_convert_without_overflow():
+    # 25,000,000.00 EUR reported in HUF at 400.5 HUF/EUR = 10,012,500,000.00 HUF
+    conn = _db([_line("I1", "25000000.00")], [("2024-01-01", "HUF", "400.5")], currency="HUF")
+    assert conn.execute("select amount_reporting from marts.fct_invoice_lines").fetchone()[0] == Decimal(
+        "10012500000.00"
+    )
+
+
+def test_cross_rate_and_stale_rate():
+    # 1,000 PLN to HUF on 2024-01-03: 1000 × 390 / 4.3 = 90,697.674… → 90,697.67 HUF (rates of 2024-01-01,
+    # two days old); a line issued 2024-01-20 finds only 13-day-old rates: no rate (fx_max_age_days = 7)
+    rates = [("2024-01-01", "HUF", "390"), ("2024-01-01", "PLN", "4.3")]
+    conn = _db([_line("I1", "1000.00", "PLN", issued="2024-01-03"), _line("I2", "1000.00", "PLN", issued="2024-01-20")],
+               rates, currency="HUF")
+    rows = conn.execute("select invoice_id, has_fx_rate, amount_reporting from marts.fct_invoice_lines").fetchall()
+    assert rows == [("I1", True, Decimal("90697.67")), ("I2", False, None)]
+
+
+@pytest.mark.parametrize(
+    ("interval", "start", "end", "months"),
+    [
+        ("month", "2024-02-01", "2024-02-29", 1),
+        ("quarter", "2024-01-15", "2024-04-14", 3),  # 91 days / 30.4375 = 2.99 → 3, from January
+        ("year", "2024-01-01", "2024-12-31", 12),
+        ("quarter", "2024-01-01", None, 3),  # no end date: start + 3 months − 1 day
+        ("one_off", "2024-03-10", "2024-06-30", 1),  # one-off lines are recognised in their start month
+    ],
+)
+def test_service_months(interval, start, end, months):
+    conn = _db([_line("I1", "300.00", interval=interval, start=start, end=end)], [])
+    row = conn.execute("select service_start_month, service_months from marts.fct_invoice_lines").fetchone()
+    assert row == (dt.date.fromisoformat(start).replace(day=1), months)
+
+
+def test_credit_note_without_period_takes_the_corrected_invoice_period():
+    lines = [_line("I1", "300.00", interval="quarter", start="2024-04-01", end="2024-06-30"),
+             _line("CN1", "-30.00", interval="quarter", start=None, end=None, issued="2024-05-10",
+                   doc="credit_note", corrects="I1")]
+    conn = _db(lines, [])
+    row = conn.execute("select period_start_date, period_end_date, service_months from marts.fct_invoice_lines "
+                       "where invoice_id = 'CN1'").fetchone()
+    assert row == (dt.date(2024, 4, 1), dt.date(2024, 6, 30), 3)
