@@ -75,3 +75,14 @@ def test_credit_note_without_period_takes_the_corrected_invoice_period():
     row = conn.execute("select period_start_date, period_end_date, service_months from marts.fct_invoice_lines "
                        "where invoice_id = 'CN1'").fetchone()
     assert row == (dt.date(2024, 4, 1), dt.date(2024, 6, 30), 3)
+
+
+def test_a_full_credit_note_cancels_to_the_cent_across_currencies():
+    # 100.00 EUR invoiced on 2024-01-01 (390 HUF/EUR) and fully credited on 2024-02-15 (400 HUF/EUR):
+    # both convert at the invoice's rate: +39,000.00 and −39,000.00 HUF, so the month nets to 0
+    lines = [_line("I1", "100.00"),
+             _line("CN1", "-100.00", start=None, end=None, issued="2024-02-15", doc="credit_note", corrects="I1")]
+    conn = _db(lines, [("2024-01-01", "HUF", "390"), ("2024-02-15", "HUF", "400")], currency="HUF")
+    rows = conn.execute("select invoice_id, fx_date, amount_reporting from marts.fct_invoice_lines").fetchall()
+    day = dt.date(2024, 1, 1)
+    assert rows == [("CN1", day, Decimal("-39000.00")), ("I1", day, Decimal("39000.00"))]

@@ -1,6 +1,7 @@
 -- One row per invoice or credit-note line issued up to the as-of date, converted to the
--- reporting currency at the latest ECB-style rate on or before the issue date, with the
--- service months the line pays for (docs/metrics.md, "Recognised revenue").
+-- reporting currency at the latest rate on or before its FX date (the issue date; for a credit
+-- note, the issue date of the invoice it corrects, so a full credit cancels to the cent), with
+-- the service months the line pays for (docs/metrics.md, "Recognised revenue").
 with
 
 lines as (
@@ -22,7 +23,8 @@ corrected_periods as (
     select
         invoice_id,
         min(service_start_date) as start_date,
-        max(service_end_date) as end_date
+        max(service_end_date) as end_date,
+        min(issue_date) as issue_date
     from lines
     group by invoice_id
 ),
@@ -31,7 +33,8 @@ periods as (
     select
         lines.*,
         coalesce(lines.service_start_date, corrected_periods.start_date, lines.issue_date) as period_start_date,
-        coalesce(lines.service_end_date, corrected_periods.end_date) as given_end_date
+        coalesce(lines.service_end_date, corrected_periods.end_date) as given_end_date,
+        coalesce(corrected_periods.issue_date, lines.issue_date) as fx_date
     from lines
     left join corrected_periods on lines.corrected_invoice_id = corrected_periods.invoice_id
 ),
@@ -43,7 +46,7 @@ with_line_rate as (
         line_rate.units_per_eur as line_units_per_eur
     from periods
     asof left join rates as line_rate
-        on periods.currency = line_rate.currency and periods.issue_date >= line_rate.rate_date
+        on periods.currency = line_rate.currency and periods.fx_date >= line_rate.rate_date
 ),
 
 with_rates as (
@@ -53,7 +56,7 @@ with_rates as (
         reporting_rate.units_per_eur as reporting_units_per_eur
     from with_line_rate
     asof left join reporting_rates as reporting_rate
-        on with_line_rate.issue_date >= reporting_rate.rate_date
+        on with_line_rate.fx_date >= reporting_rate.rate_date
 ),
 
 usable as (
@@ -71,8 +74,8 @@ usable as (
         )::date as period_end_date,
         -- EUR is the rates' base: it needs no rate of its own
         (
-            (currency = 'EUR' or line_rate_date >= issue_date - $fx_max_age_days::integer)
-            and ($reporting_currency = 'EUR' or reporting_rate_date >= issue_date - $fx_max_age_days::integer)
+            (currency = 'EUR' or line_rate_date >= fx_date - $fx_max_age_days::integer)
+            and ($reporting_currency = 'EUR' or reporting_rate_date >= fx_date - $fx_max_age_days::integer)
         ) as has_fx_rate,
         case when currency = 'EUR' then 1 else line_units_per_eur end as line_rate,
         case when $reporting_currency = 'EUR' then 1 else reporting_units_per_eur end as reporting_rate
@@ -92,6 +95,7 @@ select
     currency,
     net_amount,
     $reporting_currency as reporting_currency,
+    fx_date,
     case when has_fx_rate and currency != 'EUR' then line_rate_date end as fx_rate_date,
     has_fx_rate,
     case
