@@ -1,10 +1,9 @@
 """Resources: the run settings and the one DuckDB warehouse file, from arguments or environment."""
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 
+import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.settings import ClientbookSettings
@@ -28,7 +27,13 @@ def settings_from_env() -> ClientbookSettings:
     )
 
 
+class WarehouseResource(DuckDBResource):
+    """The DuckDB resource, making the warehouse folder when a run starts (never at import time)."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def duckdb_resource(published: Path) -> DuckDBResource:
-    """The working file every asset writes, beside the published one (its folder made if missing)."""
-    published.parent.mkdir(parents=True, exist_ok=True)
-    return DuckDBResource(database=str(work_path_for(published)))
+    """The working file every asset writes, beside the published one."""
+    return WarehouseResource(database=str(work_path_for(published)))
