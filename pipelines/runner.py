@@ -36,7 +36,9 @@ def execute(
 
 
 def failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], int]:
-    """Failed step messages, failed check messages, and the number of checks that passed.
+    """Failed step messages, failed error-severity check messages, and the number of checks that passed.
+
+    A failed warning-severity check is neither a failure nor a pass: it is listed by `warnings`.
 
     Only our own failure descriptions are printed in full: other errors (DuckDB, Polars) can quote
     values from the extracts, so the terminal shows their type and the UI's event log the rest.
@@ -55,9 +57,18 @@ def failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], i
     failed = [
         f"{e.asset_key.to_user_string()}:{e.check_name}" + (f": {e.description}" if e.description else "")
         for e in evaluations
-        if not e.passed
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     ]
     return steps, failed, sum(1 for e in evaluations if e.passed)
+
+
+def warnings(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Failed warning-severity checks: reported, but they neither block nor fail the run."""
+    return [
+        f"{e.asset_key.to_user_string()}:{e.check_name}" + (f": {e.description}" if e.description else "")
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.WARN
+    ]
 
 
 def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> object:
@@ -103,7 +114,10 @@ def run_nightly(landing: Path, warehouse: Path, as_of: dt.date, currency: str) -
         print(f"FAILED step  {line}", file=sys.stderr)
     for line in failed_checks:
         print(f"FAILED check {line}", file=sys.stderr)
-    print(f"checks passed {passed}, failed {len(failed_checks)}; Dagster run {result.run_id}")
+    warned = warnings(result)
+    for line in warned:
+        print(f"WARNING check {line}", file=sys.stderr)
+    print(f"checks passed {passed}, failed {len(failed_checks)}, warnings {len(warned)}; Dagster run {result.run_id}")
     if not result.success or steps or failed_checks:
         kept = f"the published {warehouse} is unchanged" if warehouse.exists() else f"{warehouse} was not published"
         print(f"clientbook: the run did not complete; {kept}. See the messages above or `make ui`.", file=sys.stderr)

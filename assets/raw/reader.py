@@ -7,6 +7,7 @@ local formats (encodings, decimal commas, local dates) in here as per-source pro
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from dataclasses import dataclass, field
@@ -59,7 +60,16 @@ def _read_one(path: Path) -> pl.DataFrame:
         ) from None
     if not text.strip():
         raise ExtractError(f"{path}: the file is empty; expected a header line and rows")
+    header = next(csv.reader(io.StringIO(text.partition("\n")[0])))
+    _check_unique([h.strip().lower() for h in header], path)
     return pl.read_csv(io.StringIO(text), infer_schema=False, missing_utf8_is_empty_string=True)
+
+
+def _check_unique(names: list[str], path: Path) -> None:
+    """Polars would rename a repeated header to `<name>_duplicated_0`: refuse the file instead."""
+    if len(set(names)) != len(names):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise ExtractError(f"{path}: column(s) {repeated} appear more than once in the header")
 
 
 def read_extract(landing: Path, extract: Extract) -> ReadResult:
@@ -75,9 +85,7 @@ def read_extract(landing: Path, extract: Extract) -> ReadResult:
         except Exception as exc:  # polars/pyarrow parse errors can quote row data: keep only the type
             raise ExtractError(f"{path}: cannot be parsed as {path.suffix[1:]} ({type(exc).__name__})") from None
         names = [c.strip().lower() for c in frame.columns]
-        if len(set(names)) != len(names):
-            repeated = sorted({n for n in names if names.count(n) > 1})
-            raise ExtractError(f"{path}: column(s) {repeated} appear more than once in the header")
+        _check_unique(names, path)
         frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
         missing = [c.name for c in extract.columns if c.required and c.name not in frame.columns]
         if missing:

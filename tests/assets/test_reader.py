@@ -51,6 +51,7 @@ def test_extra_columns_are_a_warning(tmp_path):
         (b"", "the file is empty"),
         (HEADER.encode() + b"I1,C1,call,2024-01-01 \xe9\n", "not valid UTF-8 at line 2, column 23 (byte 78)"),
         ("interaction_id,customer_id,Customer_ID,interaction_type,occurred_at\n", "appear more than once"),
+        ("interaction_id,customer_id,customer_id,interaction_type,occurred_at\n", "['customer_id'] appear more"),
     ],
 )
 def test_file_level_problems_name_the_file(tmp_path, content, message):

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+from pipelines.runner import failures, warnings
 from tests.e2e.conftest import AS_OF, FIXTURES, query, run_pipeline
 
 
@@ -81,3 +82,16 @@ def test_second_run_on_the_same_input_gives_identical_tables(tiny_run, tmp_path)
     rerun = run_pipeline(FIXTURES / "tiny", first.parent / "again.duckdb", tmp_path)
     assert rerun.success
     assert _fingerprint(first) == _fingerprint(first.parent / "again.duckdb")
+
+
+def test_a_warning_check_reports_but_neither_blocks_nor_fails(dirty_landing, tmp_path):
+    # C2 names a referrer the CRM does not know: the client is kept, a warning check fails
+    path = dirty_landing / "crm" / "customers_2024-06-30.csv"
+    path.write_text(path.read_text(encoding="utf-8")
+                    + "C2,Popescu Construct S.R.L.,RO18547290,RO,Cluj-Napoca,construction,medium,80,SME,"
+                      "2023-12-15,C404,AO-02,,\n", encoding="utf-8")
+    result = run_pipeline(dirty_landing, tmp_path / "w.duckdb", tmp_path)
+    steps, failed, _ = failures(result)
+    assert result.success and not steps and not failed
+    assert [w.split(": ")[0] for w in warnings(result)] == ["staging/stg_crm__customers:referrer_known"]
+    assert (tmp_path / "w.duckdb").exists()
