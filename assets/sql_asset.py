@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.errors import redacted_errors
 from assets.settings import ClientbookSettings
 from warehouse.db import build_from_file, preview_markdown, schema_markdown
 
@@ -34,7 +35,7 @@ def sql_asset(spec: SqlTable) -> dg.AssetsDefinition:
         kinds={"duckdb", "sql"},
     )
     def _asset(settings: ClientbookSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        with duckdb.get_connection() as conn:
+        with duckdb.get_connection() as conn, redacted_errors(f"{spec.layer}.{spec.table}"):
             rows = build_from_file(conn, spec.layer, spec.table, settings.sql_params())
             shown = (preview_markdown if spec.preview_rows else schema_markdown)(conn, spec.layer, spec.table)
         return dg.MaterializeResult(

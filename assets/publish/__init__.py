@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.errors import redacted_errors
 from assets.marts import MART_TABLES
 from assets.metrics import METRIC_TABLES
 from assets.settings import ClientbookSettings
@@ -30,7 +31,7 @@ BUILT = [
 def warehouse_file(settings: ClientbookSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Copy the working build over the published file; runs only when nothing upstream failed."""
     published = Path(settings.warehouse_file)
-    with duckdb.get_connection() as conn:
+    with duckdb.get_connection() as conn, redacted_errors("publish"):
         tables = publish(conn, Path(duckdb.database), published)
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(published)), "tables": tables, "as_of_date": settings.as_of}

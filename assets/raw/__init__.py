@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.errors import redacted_errors
 from assets.raw.reader import BUNDLED_FX, ExtractError, ReadResult, bundled_fx_rates, read_extract
 from assets.settings import ClientbookSettings
 from warehouse.contract import EXTRACTS, FX_RATES, Extract
@@ -38,7 +39,7 @@ def raw_asset(extract: Extract) -> dg.AssetsDefinition:
             )
         for warning in result.warnings:
             context.log.warning(warning)
-        with duckdb.get_connection() as conn:
+        with duckdb.get_connection() as conn, redacted_errors(f"raw.{extract.raw_table}"):
             rows = replace_table_from_frame(conn, "raw", extract.raw_table, result.frame)
         return dg.MaterializeResult(
             metadata={

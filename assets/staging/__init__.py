@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.errors import redacted_errors
 from assets.raw import GROUP_BY_SOURCE
 from warehouse.contract import CUSTOMERS, EXTRACTS, Extract
 from warehouse.db import schema_markdown
@@ -28,7 +29,7 @@ def staging_asset(extract: Extract) -> dg.AssetsDefinition:
         kinds={"duckdb", "sql"},
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        with duckdb.get_connection() as conn:
+        with duckdb.get_connection() as conn, redacted_errors(f"staging.{extract.staging_table}"):
             counts = build_staging(conn, extract)
             reasons = conn.execute(
                 "select reason_code, column_name, count(*) from staging.quarantine where entity = ? "

@@ -4,6 +4,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from assets.errors import redacted_errors
 from assets.settings import ClientbookSettings
 from assets.sql_asset import SqlTable, sql_asset
 from assets.valuation.dcf import annual_retention, book_value
@@ -26,7 +27,7 @@ METHOD = (
 def book_valuation(settings: ClientbookSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Value the book as of the reference month and record every assumption in the row."""
     params = settings.sql_params()
-    with duckdb.get_connection() as conn:
+    with duckdb.get_connection() as conn, redacted_errors("valuation.book_valuation"):
         mrr_row = conn.execute(
             "select ending_mrr from metrics.mrr_by_month where revenue_month = ?", [params["reference_month"]]
         ).fetchone()

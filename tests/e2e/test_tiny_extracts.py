@@ -169,3 +169,13 @@ def test_valuation_score(tiny_run):
     assert set(scores) == {"C1", "C2", "C3", "C6"}
     assert float(scores["C1"]) == pytest.approx(77.50)
     assert float(scores["C3"]) == pytest.approx(37.92, abs=0.005)
+
+
+def test_no_client_data_in_the_event_log(tiny_run):
+    result, _ = tiny_run
+    # names, tax ids and a survey comment from the fixture; the quarantine holds raw values, the log must not
+    personal = ["Kovács", "Szabó Anna", "Popescu", "Ștefănescu", "12345676-2-41", "RO18547290", "123-456-32-18",
+                "Nagyon elégedett", "2024-13-01"]
+    text = "\n".join(f"{e.message} {e.event_specific_data}" for e in result.all_events)
+    assert "dim_customers" in text  # the log was read
+    assert [p for p in personal if p in text] == []
