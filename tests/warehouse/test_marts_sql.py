@@ -86,3 +86,44 @@ def test_a_full_credit_note_cancels_to_the_cent_across_currencies():
     rows = conn.execute("select invoice_id, fx_date, amount_reporting from marts.fct_invoice_lines").fetchall()
     day = dt.date(2024, 1, 1)
     assert rows == [("CN1", day, Decimal("-39000.00")), ("I1", day, Decimal("39000.00"))]
+
+
+def test_credit_note_on_an_undated_invoice_takes_that_invoice_period():
+    # I1 (monthly, issued 2024-03-15, no service dates) pays for 2024-03-15..04-14, from March;
+    # CN1 (no dates, issued 2024-04-20) corrects I1, so it takes 2024-03-15..04-14 too, not April
+    lines = [_line("I1", "100.00", start=None, end=None, issued="2024-03-15"),
+             _line("CN1", "-100.00", start=None, end=None, issued="2024-04-20", doc="credit_note", corrects="I1")]
+    conn = _db(lines, [])
+    rows = conn.execute("select invoice_id, service_start_month, period_end_date from marts.fct_invoice_lines")
+    march, end = dt.date(2024, 3, 1), dt.date(2024, 4, 14)
+    assert rows.fetchall() == [("CN1", march, end), ("I1", march, end)]
+
+
+def test_fx_rounds_half_away_from_zero_exactly():
+    # 51,206 HUF at 400 HUF/EUR is exactly 128.015 EUR → 128.02 (binary floating point gives 128.01);
+    # the credit note −51,206 HUF → −128.02
+    lines = [_line("I1", "51206.00", "HUF"),
+             _line("CN1", "-51206.00", "HUF", start=None, end=None, doc="credit_note", corrects="I1")]
+    conn = _db(lines, [("2024-01-01", "HUF", "400")])
+    amounts = conn.execute("select amount_reporting from marts.fct_invoice_lines order by invoice_id").fetchall()
+    assert amounts == [(Decimal("-128.02"),), (Decimal("128.02"),)]
+
+
+@pytest.mark.parametrize(
+    ("amount", "months", "expected"),
+    [
+        ("2.01", 2, ["1.01", "1.00"]),  # 201 cents / 2 = 100.5 → 101, the last month takes 201 − 101 = 100
+        ("-2.01", 2, ["-1.01", "-1.00"]),  # credit notes mirror invoices
+        ("100.00", 3, ["33.33", "33.33", "33.34"]),  # 10,000 / 3 = 3,333.3 → 3,333; rest 3,334
+        ("1200.00", 12, ["100.00"] * 12),
+    ],
+)
+def test_spreading_keeps_every_cent(amount, months, expected):
+    conn = duckdb.connect()
+    conn.execute("create schema marts")
+    conn.execute("create table marts.fct_invoice_lines as select 'C1' as customer_id, true as is_recurring, "
+                 "true as has_fx_rate, ?::decimal(18,2) as amount_reporting, ?::integer as service_months, "
+                 "date '2024-01-01' as service_start_month", [amount, months])
+    build_from_file(conn, "marts", "fct_revenue_by_customer_month", {"reporting_currency": "EUR"})
+    rows = conn.execute("select recurring_revenue from marts.fct_revenue_by_customer_month order by revenue_month")
+    assert [str(r[0]) for r in rows.fetchall()] == expected

@@ -18,25 +18,51 @@ reporting_rates as (
     where currency = $reporting_currency
 ),
 
+own_periods as (
+    -- the period each line pays for by its own dates: no start → the issue date;
+    -- no end → the start plus the billing interval, less a day (a one-off line: its start)
+    select
+        *,
+        coalesce(service_start_date, issue_date) as own_start_date,
+        coalesce(
+            service_end_date,
+            case billing_interval
+                when 'month' then coalesce(service_start_date, issue_date) + interval 1 month - interval 1 day
+                when 'quarter' then coalesce(service_start_date, issue_date) + interval 3 month - interval 1 day
+                when 'year' then coalesce(service_start_date, issue_date) + interval 12 month - interval 1 day
+                else coalesce(service_start_date, issue_date)
+            end
+        )::date as own_end_date
+    from lines
+),
+
 corrected_periods as (
-    -- a credit note without a service period of its own takes the period of the invoice it corrects
     select
         invoice_id,
-        min(service_start_date) as start_date,
-        max(service_end_date) as end_date,
+        min(own_start_date) as start_date,
+        max(own_end_date) as end_date,
         min(issue_date) as issue_date
-    from lines
+    from own_periods
     group by invoice_id
 ),
 
 periods as (
+    -- a credit note without a service start of its own takes the period of the invoice it corrects
     select
-        lines.*,
-        coalesce(lines.service_start_date, corrected_periods.start_date, lines.issue_date) as period_start_date,
-        coalesce(lines.service_end_date, corrected_periods.end_date) as given_end_date,
-        coalesce(corrected_periods.issue_date, lines.issue_date) as fx_date
-    from lines
-    left join corrected_periods on lines.corrected_invoice_id = corrected_periods.invoice_id
+        own_periods.*,
+        case
+            when own_periods.service_start_date is null and corrected_periods.invoice_id is not null
+                then corrected_periods.start_date
+            else own_periods.own_start_date
+        end as period_start_date,
+        case
+            when own_periods.service_start_date is null and corrected_periods.invoice_id is not null
+                then corrected_periods.end_date
+            else own_periods.own_end_date
+        end as period_end_date,
+        coalesce(corrected_periods.issue_date, own_periods.issue_date) as fx_date
+    from own_periods
+    left join corrected_periods on own_periods.corrected_invoice_id = corrected_periods.invoice_id
 ),
 
 with_line_rate as (
@@ -63,22 +89,16 @@ usable as (
     select
         *,
         billing_interval != 'one_off' as is_recurring,
-        coalesce(
-            given_end_date,
-            case billing_interval
-                when 'month' then period_start_date + interval 1 month - interval 1 day
-                when 'quarter' then period_start_date + interval 3 month - interval 1 day
-                when 'year' then period_start_date + interval 12 month - interval 1 day
-                else period_start_date
-            end
-        )::date as period_end_date,
         -- EUR is the rates' base: it needs no rate of its own
         (
             (currency = 'EUR' or line_rate_date >= fx_date - $fx_max_age_days::integer)
             and ($reporting_currency = 'EUR' or reporting_rate_date >= fx_date - $fx_max_age_days::integer)
         ) as has_fx_rate,
-        case when currency = 'EUR' then 1 else line_units_per_eur end as line_rate,
-        case when $reporting_currency = 'EUR' then 1 else reporting_units_per_eur end as reporting_rate
+        -- rates as whole millionths (they carry 6 decimals), amounts as whole cents: exact integers
+        (net_amount * 100)::hugeint as net_cents,
+        (case when currency = 'EUR' then 1 else line_units_per_eur end * 1000000)::hugeint as line_micro,
+        (case when $reporting_currency = 'EUR' then 1 else reporting_units_per_eur end * 1000000)::hugeint
+            as reporting_micro
     from with_rates
 )
 
@@ -98,11 +118,15 @@ select
     fx_date,
     case when has_fx_rate and currency != 'EUR' then line_rate_date end as fx_rate_date,
     has_fx_rate,
+    -- cents × reporting rate / line rate, rounded half away from zero in integer arithmetic
     case
         when has_fx_rate
-            -- widened first: DECIMAL(18, 2) × DECIMAL(18, 6) overflows on HUF-sized amounts
-            then round(net_amount::decimal(38, 10) * reporting_rate / line_rate, 2)::decimal(18, 2)
-    end as amount_reporting,
+            then (
+                sign(net_cents) * (
+                    (2 * abs(net_cents) * reporting_micro + line_micro) // (2 * line_micro)
+                )
+            )::decimal(38, 0) * 0.01
+    end::decimal(18, 2) as amount_reporting,
     period_start_date,
     period_end_date,
     date_trunc('month', period_start_date)::date as service_start_month,

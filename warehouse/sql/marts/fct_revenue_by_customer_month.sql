@@ -1,5 +1,6 @@
 -- Recognised revenue per client and month in the reporting currency: each line's amount spread
--- equally over its service months, cents kept exact by giving the rounding rest to the last month;
+-- equally over its service months (each share rounded half away from zero to the cent), the
+-- rounding rest going to the last month so the months add up to the line exactly;
 -- credit notes are netted into the months of the period they correct.
 with
 
@@ -8,15 +9,23 @@ lines as (
     where has_fx_rate
 ),
 
-spread as (
+cents as (
+    -- whole cents, and each month's share rounded half away from zero, in integer arithmetic
     select
         customer_id,
         is_recurring,
-        amount_reporting,
         service_months,
         service_start_month,
-        unnest(range(service_months)) as month_index
+        (amount_reporting * 100)::hugeint as total_cents,
+        sign(total_cents) * ((2 * abs(total_cents) + service_months) // (2 * service_months)) as month_cents
     from lines
+),
+
+spread as (
+    select
+        *,
+        unnest(range(service_months)) as month_index
+    from cents
 ),
 
 allocated as (
@@ -24,13 +33,11 @@ allocated as (
         customer_id,
         is_recurring,
         (service_start_month + to_months(month_index::integer))::date as revenue_month,
+        -- the last month takes the rest, so the months add up to the line to the cent
         case
-            when month_index < service_months - 1
-                then round(amount_reporting / service_months, 2)::decimal(18, 2)
-            else
-                amount_reporting
-                - (service_months - 1) * round(amount_reporting / service_months, 2)::decimal(18, 2)
-        end as amount
+            when month_index < service_months - 1 then month_cents
+            else total_cents - (service_months - 1) * month_cents
+        end::decimal(38, 0) * 0.01 as amount
     from spread
 )
 
