@@ -7,13 +7,15 @@ from contextlib import contextmanager
 import dagster as dg
 import duckdb
 
-QUOTED = re.compile(r"'[^']*'")  # DuckDB quotes values in single quotes, identifiers in double
+# DuckDB quotes values in single quotes (identifiers in double) and prints numbers it cannot cast bare
+QUOTED = re.compile(r"'[^']*'")
+NUMBER = re.compile(r"\d[\d.,]{3,}")
 
 
 def redact(message: str) -> str:
-    """The message's first line with every quoted literal replaced by '…'."""
+    """The message's first line with every quoted literal and every longer number replaced by '…'."""
     first = message.strip().splitlines()[0] if message.strip() else ""
-    return QUOTED.sub("'…'", first)
+    return NUMBER.sub("…", QUOTED.sub("'…'", first))
 
 
 @contextmanager

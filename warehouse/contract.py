@@ -7,7 +7,7 @@ Identifiers here come from code, never from input, so they may be used to build 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,6 @@ class Extract:
     key: tuple[str, ...]
     mandatory: bool
     doc: str
-    order_by: tuple[str, ...] = field(default=())
 
     @property
     def raw_table(self) -> str:

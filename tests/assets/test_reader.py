@@ -66,3 +66,13 @@ def test_bundled_ecb_rates_cover_the_local_currencies():
     huf = rates.filter((pl.col("currency") == "HUF") & (pl.col("rate_date") == "2024-01-02"))
     assert huf.height == 1 and float(huf["units_per_eur"][0]) > 300
     assert set(rates["currency"].unique()) >= {"EUR", "HUF", "RON", "PLN"}
+
+
+def test_a_file_without_a_header_does_not_echo_its_first_row(tmp_path):
+    _write(tmp_path, "interactions.csv", "I1,C1,call,2024-01-01T00:00:00Z\nI2,C1,Szabó Anna,x\n")
+    with pytest.raises(ExtractError) as err:
+        read_extract(tmp_path, INTERACTIONS)
+    message = str(err.value)
+    assert "missing required column(s)" in message and "is the first line a header?" in message
+    assert "i1" not in message.replace("interaction", "") and "2024-01-01" not in message
+    assert "['call'] and 3 name(s) that do not look like column names" in message

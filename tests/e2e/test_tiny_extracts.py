@@ -10,6 +10,8 @@ The fixture, as of 2024-06-30 (reference month June 2024), all in EUR except C4 
   MRR by month: Jan 250 · Feb 350 · Mar 350 · Apr 360 · May 490 · Jun 390.
 """
 
+from decimal import Decimal
+
 import pytest
 
 from tests.e2e.conftest import query
@@ -152,9 +154,9 @@ def test_book_valuation(tiny_run):
     # June MRR 390 → ARR 4,680. GRR Feb 1, Mar 300/350, Apr 300/350, May 1, Jun 390/490 (Jan has no start):
     # product = (6/7)² × 39/49 = 0.5847564 over 5 months → annual 0.5847564^(12/5) = 0.275892
     # factor f = 0.275892 × 1.02 / 1.12 = 0.251259; value = 4,680 × f × (1 − f^10) / (1 − f) = 1,570.49
-    assert (mrr, arr, months) == (390.0, 4680.0, 5)
+    assert (mrr, arr, months) == (Decimal("390.00"), Decimal("4680.00"), 5)  # money as DECIMAL(18,2)
     assert retention == pytest.approx(0.275892, abs=1e-6)
-    assert value == pytest.approx(1570.49, abs=0.01)
+    assert value == Decimal("1570.49")
 
 
 def test_valuation_score(tiny_run):

@@ -22,6 +22,7 @@ select
         as customer_retention_rate,
     (starting_mrr + expansion_mrr + contraction_mrr + churned_mrr) / nullif(starting_mrr, 0)
         as net_revenue_retention,
-    (starting_mrr + contraction_mrr + churned_mrr) / nullif(starting_mrr, 0) as gross_revenue_retention
+    (starting_mrr + contraction_mrr + churned_mrr) / nullif(starting_mrr, 0) as gross_revenue_retention,
+    reporting_currency
 from bridge
 order by revenue_month

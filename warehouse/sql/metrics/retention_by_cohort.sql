@@ -54,7 +54,8 @@ select
     coalesce(activity.active_customers, 0) as active_customers,
     coalesce(activity.mrr, 0)::decimal(18, 2) as mrr,
     coalesce(activity.active_customers, 0) / cohort_sizes.cohort_customers as logo_retention,
-    coalesce(activity.mrr, 0) / nullif(cohort_sizes.cohort_starting_mrr, 0) as revenue_retention
+    coalesce(activity.mrr, 0) / nullif(cohort_sizes.cohort_starting_mrr, 0) as revenue_retention,
+    $reporting_currency as reporting_currency
 from cohort_months
 inner join cohort_sizes on cohort_months.cohort_month = cohort_sizes.cohort_month
 left join activity

@@ -26,12 +26,12 @@ current_clients as (
 last_12_months as (
     select
         customer_id,
-        count(*) filter (where is_active) as active_months_12,
+        -- active months among the 12 ending with the reference month
+        count(*) filter (where is_active and revenue_month > $reference_month - interval 12 month)
+            as active_months_12,
         sum(mrr) filter (where revenue_month = $reference_month - interval 12 month) as mrr_12_months_ago
     from customer_months
-    where
-        revenue_month > $reference_month - interval 12 month
-        or revenue_month = $reference_month - interval 12 month
+    where revenue_month >= $reference_month - interval 12 month
     group by customer_id
 ),
 
@@ -59,12 +59,7 @@ components as (
         current_clients.customer_id,
         current_clients.mrr,
         12 * current_clients.mrr as arr,
-        -- active months among the 12 ending with the reference month
-        least(
-            coalesce(last_12_months.active_months_12, 0)
-            - case when coalesce(last_12_months.mrr_12_months_ago, 0) > 0 then 1 else 0 end,
-            12
-        ) / 12 as retention_score,
+        coalesce(last_12_months.active_months_12, 0) / 12 as retention_score,
         (current_clients.mrr - last_12_months.mrr_12_months_ago) / nullif(last_12_months.mrr_12_months_ago, 0)
             as mrr_growth_12,
         coalesce(touches.touches_12, 0) as touches_12
