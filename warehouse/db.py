@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,19 +40,26 @@ def used_params(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k in names}
 
 
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Everything inside commits together or not at all."""
+    conn.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    conn.execute("commit")
+
+
 def replace_table(
     conn: duckdb.DuckDBPyConnection, layer: str, table: str, select_sql: str, params: Mapping[str, Any]
 ) -> int:
     """Replace `layer.table` with the result of `select_sql` atomically and return its row count."""
     target = qualified(layer, table)
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         conn.execute(f"create schema if not exists {layer}")
         conn.execute(f"create or replace table {target} as {select_sql}", used_params(select_sql, params))
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
     return row_count(conn, layer, table)
 
 

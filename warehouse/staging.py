@@ -17,7 +17,7 @@ compares them. Parsing is strict: `1.5` is not an integer, `1.005` is not a cent
 import duckdb
 
 from warehouse.contract import Column, Extract
-from warehouse.db import qualified
+from warehouse.db import qualified, transaction
 from warehouse.rules import ROW_RULES
 
 UPPER_CASE_COLUMNS = {"country", "currency"}
@@ -113,8 +113,7 @@ def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract) -> dict[str
     target = qualified("staging", extract.staging_table)
     columns = ", ".join(c.name for c in extract.columns)
     conn.execute("set TimeZone = 'UTC'")
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         conn.execute("create schema if not exists staging")
         conn.execute(QUARANTINE_DDL)
         conn.execute(RECONCILIATION_DDL)
@@ -140,10 +139,6 @@ def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract) -> dict[str
         )
         counts = _reconcile(conn, extract, target)
         conn.execute("drop table latest")
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
     return counts
 
 
