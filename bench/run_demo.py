@@ -8,6 +8,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -23,15 +24,31 @@ CLI = [sys.executable, "-m", "pipelines.cli"]
 AS_OF = "2026-10-31"
 
 
-def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds and peak RSS (MiB) of one child process."""
+PROGRESS = re.compile(r"\s+\[\s*([\d.]+)s\] ok\s+(\S+)")
+
+
+def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds, peak RSS (MiB) and stderr of one child process.
+
+    Peak RSS is the largest of all children so far (getrusage), so sizes run in increasing order.
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, after.ru_maxrss // 1024
+    return wall, cpu, after.ru_maxrss // 1024, proc.stderr
+
+
+def _stages(progress: str, top: int = 8) -> list[tuple[float, str]]:
+    """The slowest steps, from the run's progress lines (time since the previous line)."""
+    previous, stages = 0.0, []
+    for seconds, step in PROGRESS.findall(progress):
+        stages.append((float(seconds) - previous, step))
+        previous = float(seconds)
+    return sorted(stages, reverse=True)[:top]
 
 
 def _machine() -> str:
@@ -64,12 +81,16 @@ def main() -> None:
              "| run peak RSS (MiB) | µs per line |", "|---:|---:|---:|---:|---:|---:|---:|"]
     table += [f"| {c:,} | {n:,} | {g[0]:.1f} | {r[0]:.1f} | {r[1]:.1f} | {r[2]:,} | {r[0] / n * 1e6:.0f} |"
               for c, n, g, r in rows]
+    clients, lines, _, run = rows[-1]
+    stages = ["| step | seconds |", "|---|---:|"] + [f"| `{step}` | {sec:.1f} |" for sec, step in _stages(run[3])]
     args.out.write_text(
         "# Benchmarks\n\n"
         f"Measured by `bench/run_demo.py` on {dt.date.today()}: one `clientbook run` (every asset and check,\n"
         "through Dagster's in-process executor, including publishing) per size, on the demo extracts, as of\n"
         f"{AS_OF}. One round each; absolute times on shared machines move 2-4×.\n\n"
-        f"Machine: {_machine()}.\n\n" + "\n".join(table) + "\n",
+        f"Machine: {_machine()}.\n\n" + "\n".join(table) + "\n\n"
+        f"Slowest steps of the {clients:,}-client run ({lines:,} invoice lines), from its progress lines:\n\n"
+        + "\n".join(stages) + "\n",
         encoding="utf-8",
     )
 
