@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.errors import redacted_errors
 from assets.settings import ClientbookSettings
 from warehouse.db import build_from_file, preview_markdown, schema_markdown
+from warehouse.errors import redacted_errors
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dagster_duckdb import DuckDBResource
 from checks.gx_runner import SuiteSummary, run_suite
 from checks.gx_suites import LAYERS, suite_for
 from warehouse.contract import EXTRACTS, Extract
+from warehouse.errors import redacted_errors
 
 CHECK_NAME = "gx_suite"
 _LAYER_PURPOSE = {
@@ -72,7 +73,7 @@ def _gx_check(layer: str, extract: Extract) -> dg.AssetChecksDefinition:
 
     @dg.multi_asset_check(specs=[spec], name=f"{layer}__{table_name(layer, extract)}__{CHECK_NAME}")
     def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-        with duckdb.get_connection() as conn:
+        with duckdb.get_connection() as conn, redacted_errors(f"check gx_suite on {layer}"):
             summary = run_suite(conn, suite_for(layer, extract))
         return check_gx_suite(spec.asset_key, summary)
 

@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from warehouse.contract import EXTRACTS
+from warehouse.errors import redacted_errors
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def _binding(rule: SqlRule) -> dg.AssetChecksDefinition:
         blocking=rule.blocking,
     )
     def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-        with duckdb.get_connection() as conn:
+        with duckdb.get_connection() as conn, redacted_errors(f"check {rule.name}"):
             return evaluate(conn, rule)
 
     return _check

@@ -40,7 +40,8 @@ class _ProgressHandler(logging.Handler):
             data = event.event_specific_data
             if not data.passed:
                 name = f"{data.asset_key.to_user_string()}:{data.check_name}"
-                print(f"  [{elapsed:6.1f}s] CHECK FAILED {name}", file=sys.stderr, flush=True)
+                verdict = "CHECK WARNING" if data.severity == dg.AssetCheckSeverity.WARN else "CHECK FAILED"
+                print(f"  [{elapsed:6.1f}s] {verdict} {name}", file=sys.stderr, flush=True)
 
 
 @dg.logger(description="One line per finished step on the terminal, for `clientbook run`.")

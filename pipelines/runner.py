@@ -51,8 +51,11 @@ def failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], i
         if data.user_failure_data and data.user_failure_data.description:
             steps.append(f"{event.step_key}: {data.user_failure_data.description.strip()}")
         elif data.error and data.error.cls_name != "DagsterAssetCheckFailedError":
-            cause = data.error.cause.cls_name if data.error.cause else data.error.cls_name
-            steps.append(f"{event.step_key}: {cause} (details in the run's event log: make ui)")
+            error = data.error.cause or data.error
+            if error.cls_name == "WarehouseError":  # already redacted: safe to print
+                steps.append(f"{event.step_key}: {error.message.strip()}")
+            else:
+                steps.append(f"{event.step_key}: {error.cls_name} (details in the run's event log: make ui)")
     evaluations = result.get_asset_check_evaluations()
     failed = [
         f"{e.asset_key.to_user_string()}:{e.check_name}" + (f": {e.description}" if e.description else "")

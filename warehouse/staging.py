@@ -58,7 +58,7 @@ def _typed(col: Column) -> str:
         # DuckDB would round 1.005 to 1.01: refuse values with more decimals than the type keeps
         # (a pattern test is ~60× faster than comparing with a wider decimal cast)
         scale = int(col.sql_type.rstrip(")").split(",")[1])
-        pattern = f"[+-]?[0-9]*([.][0-9]{{0,{scale}}})?"
+        pattern = f"[+-]?[0-9]*([.][0-9]{{0,{scale}}}0*)?"  # trailing zeros lose nothing
         return f"case when regexp_full_match({text}, '{pattern}') then try_cast({text} as {col.sql_type}) end"
     return f"try_cast({text} as {col.sql_type})"
 

@@ -5,11 +5,11 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.errors import redacted_errors
 from assets.marts import MART_TABLES
 from assets.metrics import METRIC_TABLES
 from assets.settings import ClientbookSettings
 from warehouse.contract import EXTRACTS
+from warehouse.errors import redacted_errors
 from warehouse.publish import publish
 
 BUILT = [

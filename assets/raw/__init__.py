@@ -5,11 +5,11 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.errors import redacted_errors
 from assets.raw.reader import BUNDLED_FX, ExtractError, ReadResult, bundled_fx_rates, read_extract
 from assets.settings import ClientbookSettings
 from warehouse.contract import EXTRACTS, FX_RATES, Extract
 from warehouse.db import replace_table_from_frame
+from warehouse.errors import redacted_errors
 
 GROUP_BY_SOURCE = {"crm": "crm", "billing": "billing", "survey": "survey", "fx": "billing"}
 

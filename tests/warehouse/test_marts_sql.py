@@ -112,9 +112,10 @@ def test_fx_rounds_half_away_from_zero_exactly():
 @pytest.mark.parametrize(
     ("amount", "months", "expected"),
     [
-        ("2.01", 2, ["1.01", "1.00"]),  # 201 cents / 2 = 100.5 → 101, the last month takes 201 − 101 = 100
+        ("2.01", 2, ["1.01", "1.00"]),  # 201 cents = 2 × 100 + 1: the first month takes the extra cent
         ("-2.01", 2, ["-1.01", "-1.00"]),  # credit notes mirror invoices
-        ("100.00", 3, ["33.33", "33.33", "33.34"]),  # 10,000 / 3 = 3,333.3 → 3,333; rest 3,334
+        ("100.00", 3, ["33.34", "33.33", "33.33"]),  # 10,000 = 3 × 3,333 + 1
+        ("0.18", 12, ["0.02"] * 6 + ["0.01"] * 6),  # 18 = 12 × 1 + 6: never a share of the other sign
         ("1200.00", 12, ["100.00"] * 12),
     ],
 )
@@ -127,3 +128,11 @@ def test_spreading_keeps_every_cent(amount, months, expected):
     build_from_file(conn, "marts", "fct_revenue_by_customer_month", {"reporting_currency": "EUR"})
     rows = conn.execute("select recurring_revenue from marts.fct_revenue_by_customer_month order by revenue_month")
     assert [str(r[0]) for r in rows.fetchall()] == expected
+
+
+def test_the_largest_amounts_convert_without_overflow():
+    # 100,000,000,000,000.00 EUR is 10^16 cents: the cents must be computed in a wider type
+    conn = _db([_line("I1", "100000000000000.00")], [])
+    assert conn.execute("select amount_reporting from marts.fct_invoice_lines").fetchone()[0] == Decimal(
+        "100000000000000.00"
+    )

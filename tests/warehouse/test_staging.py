@@ -108,3 +108,11 @@ def test_rebuilding_replaces_the_quarantine_rows_of_the_extract(conn):
     _raw(conn, INVOICE_LINES, [("b.csv", LINE)])
     assert build_staging(conn, INVOICE_LINES)["rows_quarantined"] == 0
     assert _quarantine(conn) == []
+
+
+def test_trailing_zeros_lose_nothing_and_load(conn):
+    _raw(conn, INVOICE_LINES, [("b.csv", LINE | {"net_amount": "1.500", "quantity": "2.50000"})])
+    assert build_staging(conn, INVOICE_LINES)["rows_loaded"] == 1
+    assert conn.execute("select net_amount, quantity from staging.stg_billing__invoice_lines").fetchone() == (
+        Decimal("1.50"), Decimal("2.5000")
+    )

@@ -95,7 +95,7 @@ usable as (
             and ($reporting_currency = 'EUR' or reporting_rate_date >= fx_date - $fx_max_age_days::integer)
         ) as has_fx_rate,
         -- rates as whole millionths (they carry 6 decimals), amounts as whole cents: exact integers
-        (net_amount * 100)::hugeint as net_cents,
+        (net_amount::decimal(38, 2) * 100)::hugeint as net_cents,
         (case when currency = 'EUR' then 1 else line_units_per_eur end * 1000000)::hugeint as line_micro,
         (case when $reporting_currency = 'EUR' then 1 else reporting_units_per_eur end * 1000000)::hugeint
             as reporting_micro

@@ -1,6 +1,6 @@
 -- Recognised revenue per client and month in the reporting currency: each line's amount spread
--- equally over its service months (each share rounded half away from zero to the cent), the
--- rounding rest going to the last month so the months add up to the line exactly;
+-- equally over its service months in whole cents, the remainder cents going one each to the first
+-- months, so the months add up to the line exactly;
 -- credit notes are netted into the months of the period they correct.
 with
 
@@ -10,14 +10,16 @@ lines as (
 ),
 
 cents as (
-    -- whole cents, and each month's share rounded half away from zero, in integer arithmetic
+    -- whole cents split into equal monthly shares; the remainder cents go one each to the first
+    -- months, so every share is within a cent of the others and they add up to the line exactly
     select
         customer_id,
         is_recurring,
         service_months,
         service_start_month,
-        (amount_reporting * 100)::hugeint as total_cents,
-        sign(total_cents) * ((2 * abs(total_cents) + service_months) // (2 * service_months)) as month_cents
+        (amount_reporting::decimal(38, 2) * 100)::hugeint as total_cents,
+        abs(total_cents) // service_months as base_cents,
+        abs(total_cents) - base_cents * service_months as remainder_cents
     from lines
 ),
 
@@ -33,11 +35,9 @@ allocated as (
         customer_id,
         is_recurring,
         (service_start_month + to_months(month_index::integer))::date as revenue_month,
-        -- the last month takes the rest, so the months add up to the line to the cent
-        case
-            when month_index < service_months - 1 then month_cents
-            else total_cents - (service_months - 1) * month_cents
-        end::decimal(38, 0) * 0.01 as amount
+        (
+            sign(total_cents) * (base_cents + case when month_index < remainder_cents then 1 else 0 end)
+        )::decimal(38, 0) * 0.01 as amount
     from spread
 )
 

@@ -4,12 +4,15 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import dagster as dg
 import duckdb
 
 # DuckDB quotes values in single quotes (identifiers in double) and prints numbers it cannot cast bare
 QUOTED = re.compile(r"'[^']*'")
 NUMBER = re.compile(r"\d[\d.,]{3,}")
+
+
+class WarehouseError(Exception):
+    """A DuckDB failure whose message names the step and quotes no value from the extracts."""
 
 
 def redact(message: str) -> str:
@@ -20,8 +23,8 @@ def redact(message: str) -> str:
 
 @contextmanager
 def redacted_errors(step: str) -> Iterator[None]:
-    """Turn a DuckDB error into a Failure whose message (and event log entry) quotes no values."""
+    """Re-raise a DuckDB error as a WarehouseError with a redacted message and no chained original."""
     try:
         yield
     except duckdb.Error as exc:
-        raise dg.Failure(description=f"{step}: {type(exc).__name__}: {redact(str(exc))}") from None
+        raise WarehouseError(f"{step}: {type(exc).__name__}: {redact(str(exc))}") from None
