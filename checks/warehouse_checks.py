@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from warehouse.contract import EXTRACTS
+from warehouse.db import markdown_table
 from warehouse.errors import redacted_errors
 
 
@@ -32,10 +33,7 @@ def evaluate(conn: object, rule: SqlRule) -> dg.AssetCheckResult:
     rel = conn.execute(rule.violations_sql, list(rule.params))  # type: ignore[attr-defined]
     columns = [d[0] for d in rel.description]
     rows = rel.fetchall()
-    table = "\n".join(
-        ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        + ["| " + " | ".join(str(v) for v in r) + " |" for r in rows[:20]]
-    )
+    table = markdown_table(columns, rows[:20])
     return dg.AssetCheckResult(
         passed=not rows,
         severity=dg.AssetCheckSeverity.ERROR if rule.blocking else dg.AssetCheckSeverity.WARN,

@@ -57,54 +57,57 @@ def failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], i
             else:
                 steps.append(f"{event.step_key}: {error.cls_name} (details in the run's event log: make ui)")
     evaluations = result.get_asset_check_evaluations()
-    failed = [
-        f"{e.asset_key.to_user_string()}:{e.check_name}" + (f": {e.description}" if e.description else "")
-        for e in evaluations
-        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
-    ]
+    failed = _failed_checks(evaluations, dg.AssetCheckSeverity.ERROR)
     return steps, failed, sum(1 for e in evaluations if e.passed)
 
 
 def warnings(result: dg.ExecuteInProcessResult) -> list[str]:
     """Failed warning-severity checks: reported, but they neither block nor fail the run."""
+    return _failed_checks(result.get_asset_check_evaluations(), dg.AssetCheckSeverity.WARN)
+
+
+def _failed_checks(evaluations: list[dg.AssetCheckEvaluation], severity: dg.AssetCheckSeverity) -> list[str]:
     return [
         f"{e.asset_key.to_user_string()}:{e.check_name}" + (f": {e.description}" if e.description else "")
-        for e in result.get_asset_check_evaluations()
-        if not e.passed and e.severity == dg.AssetCheckSeverity.WARN
+        for e in evaluations
+        if not e.passed and e.severity == severity
     ]
 
 
-def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> object:
+def _row(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object], width: int) -> tuple[object, ...]:
+    """One row of `width` values, all None when the table or the row is missing."""
     try:
         row = conn.execute(sql, params).fetchone()
     except duckdb.CatalogException:
-        return None
-    return row[0] if row else None
+        row = None
+    return tuple(row) if row else (None,) * width
+
+
+def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> object:
+    return _row(conn, sql, params, 1)[0]
 
 
 def summary(warehouse: Path, reference_month: dt.date) -> list[str]:
     """Headline numbers of the reference month, read back from the built warehouse."""
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         clients = _scalar(conn, "select count(*) from marts.dim_customers", [])
-        active = _scalar(conn, "select ending_customers from metrics.mrr_by_month where revenue_month = ?",
-                         [reference_month])
-        mrr = _scalar(conn, "select ending_mrr from metrics.mrr_by_month where revenue_month = ?", [reference_month])
+        active, mrr = _row(conn, "select ending_customers, ending_mrr from metrics.mrr_by_month "
+                                 "where revenue_month = ?", [reference_month], 2)
+        # NPS over the trailing 12 months from the monthly counts of metrics.nps_by_month
         nps = _scalar(
             conn,
-            "select 100 * (count(*) filter (where nps_class = 'promoter') - count(*) filter "
-            "(where nps_class = 'detractor')) / count(*) from marts.fct_survey_responses "
-            "where survey_type = 'nps' and response_month > ? - interval 12 month and response_month <= ?",
+            "select 100 * (sum(promoters) - sum(detractors)) / sum(responses) from metrics.nps_by_month "
+            "where response_month > ? - interval 12 month and response_month <= ?",
             [reference_month, reference_month],
         )
-        value = _scalar(conn, "select book_value from valuation.book_valuation", [])
-        currency = _scalar(conn, "select reporting_currency from valuation.book_valuation", []) or ""
+        value, currency = _row(conn, "select book_value, reporting_currency from valuation.book_valuation", [], 2)
     fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
     return [
         f"clients in CRM        {fmt(clients, ',')}",
         f"active clients        {fmt(active, ',')}   ({reference_month:%Y-%m})",
-        f"MRR                   {fmt(mrr, ',.2f')} {currency}",
+        f"MRR                   {fmt(mrr, ',.2f')} {currency or ''}",
         f"NPS (trailing 12 mo)  {fmt(nps, '.1f')}",
-        f"book value (DCF)      {fmt(value, ',.0f')} {currency}",
+        f"book value (DCF)      {fmt(value, ',.0f')} {currency or ''}",
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -87,18 +87,20 @@ def row_count(conn: duckdb.DuckDBPyConnection, layer: str, table: str) -> int:
     return int(result[0]) if result else 0
 
 
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A markdown table for Dagster metadata; None shows as an empty cell."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def preview_markdown(conn: duckdb.DuckDBPyConnection, layer: str, table: str, limit: int = 12) -> str:
     """A markdown preview of aggregate tables only: customer-level tables hold personal data."""
     rel = conn.sql(f"select * from {qualified(layer, table)} limit {int(limit)}")
-    header = "| " + " | ".join(rel.columns) + " |"
-    rule = "|" + "---|" * len(rel.columns)
-    rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rel.fetchall()]
-    return "\n".join([header, rule, *rows])
+    return markdown_table(rel.columns, rel.fetchall())
 
 
 def schema_markdown(conn: duckdb.DuckDBPyConnection, layer: str, table: str) -> str:
     """Column names and types as markdown: safe to show for tables that hold personal data."""
     rel = conn.sql(f"select * from {qualified(layer, table)} limit 0")
-    lines = ["| column | type |", "|---|---|"]
-    lines += [f"| {c} | {t} |" for c, t in zip(rel.columns, rel.types, strict=True)]
-    return "\n".join(lines)
+    return markdown_table(("column", "type"), zip(rel.columns, rel.types, strict=True))

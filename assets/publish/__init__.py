@@ -5,20 +5,17 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.marts import MART_TABLES
-from assets.metrics import METRIC_TABLES
+from assets.marts import mart_assets
+from assets.metrics import metric_assets
+from assets.raw import raw_assets
 from assets.settings import ClientbookSettings
-from warehouse.contract import EXTRACTS
+from assets.staging import staging_assets
+from assets.valuation import valuation_assets
 from warehouse.errors import redacted_errors
 from warehouse.publish import publish
 
-BUILT = [
-    *(dg.AssetKey(["raw", e.raw_table]) for e in EXTRACTS),
-    *(dg.AssetKey(["staging", e.staging_table]) for e in EXTRACTS),
-    *(dg.AssetKey([t.layer, t.table]) for t in (*MART_TABLES, *METRIC_TABLES)),
-    dg.AssetKey(["valuation", "book_valuation"]),
-    dg.AssetKey(["valuation", "valuation_score_by_customer"]),
-]
+# every table of the build, taken from the asset lists themselves so a new table is never missed
+BUILT = [key for a in (*raw_assets, *staging_assets, *mart_assets, *metric_assets, *valuation_assets) for key in a.keys]
 
 
 @dg.asset(

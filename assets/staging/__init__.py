@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.raw import GROUP_BY_SOURCE
 from warehouse.contract import CUSTOMERS, EXTRACTS, Extract
-from warehouse.db import schema_markdown
+from warehouse.db import markdown_table, schema_markdown
 from warehouse.errors import redacted_errors
 from warehouse.rules import ROW_RULES, UNKNOWN_CUSTOMER
 from warehouse.staging import build_staging
@@ -39,8 +39,7 @@ def staging_asset(extract: Extract) -> dg.AssetsDefinition:
             columns = schema_markdown(conn, "staging", extract.staging_table)
         if counts["rows_quarantined"]:
             context.log.warning(f"{counts['rows_quarantined']} {extract.entity} row(s) quarantined")
-        rows = [f"| {r} | {c} | {n} |" for r, c, n in reasons]
-        table = "\n".join(["| reason | column | rows |", "|---|---|---|", *rows])
+        table = markdown_table(("reason", "column", "rows"), reasons)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": counts["rows_loaded"],
