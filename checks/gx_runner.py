@@ -30,6 +30,7 @@ class ExpectationOutcome:
     success: bool
     raised_exception: bool
     unexpected_count: int | None
+    element_count: int | None
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ def _outcome(
         success=bool(success),
         raised_exception=_raised(exception_info or {}),
         unexpected_count=_count(result.get("unexpected_count")),
+        element_count=_count(result.get("element_count")),
     )
 
 
