@@ -46,11 +46,16 @@ def _reconciliation(entity: str, staging_table: str) -> SqlRule:
     return SqlRule(
         ("staging", staging_table),
         "rows_reconcile",
-        "Every raw row is loaded, deduplicated or quarantined: read = loaded + deduplicated + quarantined.",
-        "select entity, rows_read, rows_loaded, rows_deduplicated, rows_quarantined "
-        "from staging.load_reconciliation "
-        "where entity = ? and rows_read != rows_loaded + rows_deduplicated + rows_quarantined",
-        (entity,),
+        "Every raw row is loaded, deduplicated or quarantined, file by file: "
+        "read = loaded + deduplicated + quarantined, and every raw row belongs to a counted file.",
+        "select file_name, rows_read, rows_loaded, rows_deduplicated, rows_quarantined "
+        "from staging.file_reconciliation "
+        "where entity = ? and rows_read != rows_loaded + rows_deduplicated + rows_quarantined "
+        "union all "
+        f"select 'all files', (select count(*) from raw.{entity}), null, null, null "
+        "where (select count(*) from raw." + entity + ") "
+        "!= (select coalesce(sum(rows_read), 0) from staging.file_reconciliation where entity = ?)",
+        (entity, entity),
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assets.settings import today_in_firm_tz
+from pipelines.demo_styles import STYLES
 
 
 def _date(text: str) -> dt.date:
@@ -43,11 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="write deterministic demo extracts", description=cmd_demo.__doc__)
-    demo.add_argument("--out", type=Path, required=True, help="landing folder to write <source>/<entity>.csv into")
+    demo.add_argument("--out", type=Path, required=True, help="landing folder to write <source>/<entity> files into")
     demo.add_argument("--clients", type=_positive, default=2000, help="number of clients (default 2000)")
     demo.add_argument("--years", type=_positive, default=5, help="years of billing history (default 5)")
     demo.add_argument("--seed", type=int, default=42, help="random seed; same seed, same files (default 42)")
     demo.add_argument("--as-of", type=_date, default=None, help="last day of the history (default: last month end)")
+    demo.add_argument(
+        "--style",
+        choices=STYLES,
+        default="canonical",
+        help="canonical UTF-8 CSV, or a firm's local export (hu, ro, pl) with its profile.toml (default canonical)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="build the warehouse from landed extracts", description=cmd_run.__doc__)
@@ -64,10 +71,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.demo import write_demo_extracts
 
     as_of = args.as_of or _last_month_end()
-    counts = write_demo_extracts(args.out, clients=args.clients, years=args.years, seed=args.seed, as_of=as_of)
+    counts = write_demo_extracts(
+        args.out, clients=args.clients, years=args.years, seed=args.seed, as_of=as_of, style=args.style
+    )
     for name, rows in counts.items():
         print(f"  {name:<22} {rows:>10,} rows")
-    print(f"demo extracts as of {as_of} written to {args.out}")
+    print(f"demo extracts as of {as_of} written to {args.out} ({args.style} style)")
     return 0
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from pipelines import demo_names as names
+from pipelines.demo_styles import STYLES, write_styled
 
 COUNTRIES = ("HU", "RO", "PL", "DE", "AT", "SK", "CZ")
 COUNTRY_SHARE = (0.55, 0.20, 0.15, 0.03, 0.03, 0.02, 0.02)
@@ -511,12 +512,30 @@ def _interactions(rng: np.random.Generator, c: Clients, h: History, cal: Calenda
     return frame.select(interaction_id, pl.all())
 
 
+def _canonical_csv(frame: pl.DataFrame) -> str:
+    """A frame as canonical extract text: ISO dates, UTC `Z` timestamps, money with two decimals, LF line ends."""
+    return frame.write_csv(
+        date_format="%Y-%m-%d",
+        datetime_format="%Y-%m-%dT%H:%M:%SZ",
+        float_precision=2,  # only money columns are floats
+        line_terminator="\n",
+    )
+
+
 def write_demo_extracts(
-    out_dir: Path, *, clients: int = 2000, years: int = 5, seed: int = 42, as_of: date = date(2026, 10, 31)
+    out_dir: Path,
+    *,
+    clients: int = 2000,
+    years: int = 5,
+    seed: int = 42,
+    as_of: date = date(2026, 10, 31),
+    style: str = "canonical",
 ) -> dict[str, int]:
     """Writes the demo extracts under out_dir and returns rows written per file key, e.g. {"crm/customers": 2000, ...}."""  # noqa: E501
     if clients < 1 or years < 1:
         raise ValueError("clients and years must be at least 1")
+    if style not in STYLES:
+        raise ValueError(f"unknown demo style {style!r}; expected one of {list(STYLES)}")
     rng = np.random.default_rng(seed)
     months = 12 * years
     first = np.datetime64(as_of.strftime("%Y-%m"), "M") - (months - 1)
@@ -531,14 +550,12 @@ def write_demo_extracts(
         "survey/responses": _responses(rng, c, h, cal),
         "crm/interactions": _interactions(rng, c, h, cal),
     }
-    for key, frame in frames.items():
+    texts = {key: _canonical_csv(frame) for key, frame in frames.items()}
+    if style != "canonical":
+        write_styled(Path(out_dir), style, texts, as_of)
+        return {key: frame.height for key, frame in frames.items()}
+    for key, text in texts.items():
         path = Path(out_dir) / f"{key}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        frame.write_csv(
-            path,
-            date_format="%Y-%m-%d",
-            datetime_format="%Y-%m-%dT%H:%M:%SZ",
-            float_precision=2,  # only money columns are floats
-            line_terminator="\n",
-        )
+        path.write_bytes(text.encode("utf-8"))
     return {key: frame.height for key, frame in frames.items()}

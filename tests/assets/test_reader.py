@@ -5,10 +5,18 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from assets.raw.reader import ExtractError, bundled_fx_rates, find_files, read_extract
+from assets.raw.reader import FileRead, FileRejected, bundled_fx_rates, read_file
 from warehouse.contract import INTERACTIONS
+from warehouse.profiles import Profile
+
+CANONICAL = Profile(source="crm")
 
 HEADER = "interaction_id,customer_id,interaction_type,occurred_at\n"
+
+
+def read_extract(landing: Path, extract=INTERACTIONS, name: str = "interactions.csv") -> FileRead:
+    """Read one canonical file as the raw asset does."""
+    return read_file(landing / "crm" / name, f"crm/{name}", CANONICAL, extract, CANONICAL.files_for(extract))
 
 
 def _write(landing: Path, name: str, content: bytes | str) -> Path:
@@ -21,26 +29,25 @@ def _write(landing: Path, name: str, content: bytes | str) -> Path:
 def test_columns_are_taken_by_name_not_position(tmp_path):
     _write(tmp_path, "interactions.csv", "occurred_at,Interaction_Type,customer_id,interaction_id\n"
                                         "2024-01-01T00:00:00Z,call,C1,I1\n")
-    frame = read_extract(tmp_path, INTERACTIONS).frame
+    frame = read_extract(tmp_path).frame
     assert frame.row(0, named=True) == {
         "interaction_id": "I1", "customer_id": "C1", "interaction_type": "call",
-        "occurred_at": "2024-01-01T00:00:00Z", "_source_file": "crm/interactions.csv", "_line_number": 2,
+        "occurred_at": "2024-01-01T00:00:00Z", "_line_number": 2, "_row_problem": None,
     }
 
 
-def test_files_combine_in_name_order_with_their_lines(tmp_path):
-    _write(tmp_path, "interactions_2024-02.csv", HEADER + "I2,C1,call,2024-02-01T00:00:00Z\n")
-    _write(tmp_path, "interactions_2024-01.csv", HEADER + "I1,C1,call,2024-01-01T00:00:00Z\nI3,C1,email,\n")
-    names = [p.name for p in find_files(tmp_path, INTERACTIONS)]
-    assert names == ["interactions_2024-01.csv", "interactions_2024-02.csv"]
-    frame = read_extract(tmp_path, INTERACTIONS).frame
-    assert frame.select("interaction_id", "_line_number").rows() == [("I1", 2), ("I3", 3), ("I2", 2)]
+def test_lines_are_counted_in_the_file_blank_lines_skipped_and_short_rows_flagged(tmp_path):
+    _write(tmp_path, "interactions.csv", HEADER + "I1,C1,call,2024-01-01T00:00:00Z\n\nI3,C1,email\n")
+    frame = read_extract(tmp_path).frame
+    # line 3 is blank; line 4 has 3 fields where the header has 4: flagged, never null-filled silently
+    assert frame.select("interaction_id", "_line_number", "_row_problem").rows() == [
+        ("I1", 2, None), ("I3", 4, "wrong_field_count")]
 
 
 def test_extra_columns_are_a_warning(tmp_path):
     _write(tmp_path, "interactions.csv", HEADER.rstrip("\n") + ",sales_channel,Budapest\nI1,C1,call,x,web,y\n")
-    result = read_extract(tmp_path, INTERACTIONS)
-    assert result.warnings == ["interactions.csv: unexpected column(s) ['sales_channel'] and 1 other name(s) not "
+    result = read_extract(tmp_path)
+    assert result.warnings == ["crm/interactions.csv: unexpected column(s) ['sales_channel'] and 1 other name(s) not "
                                "quoted ignored"]
     assert "sales_channel" not in result.frame.columns
 
@@ -50,16 +57,16 @@ def test_extra_columns_are_a_warning(tmp_path):
     [
         ("interaction_id,client,interaction_type,occurred_at\n", "missing required column(s) ['customer_id']"),
         (b"", "the file is empty"),
-        (HEADER.encode() + b"I1,C1,call,2024-01-01 \xe9\n", "not valid UTF-8 at line 2, column 23 (byte 78)"),
+        (HEADER.encode() + b"I1,C1,call,2024-01-01 \xe9\n", "not valid utf-8-sig at line 2, column 23 (byte 78)"),
         ("interaction_id,customer_id,Customer_ID,interaction_type,occurred_at\n", "appear more than once"),
         ("interaction_id,customer_id,customer_id,interaction_type,occurred_at\n", "['customer_id'] appear more"),
     ],
 )
 def test_file_level_problems_name_the_file(tmp_path, content, message):
-    path = _write(tmp_path, "interactions.csv", content)
-    with pytest.raises(ExtractError) as err:
-        read_extract(tmp_path, INTERACTIONS)
-    assert str(path) in str(err.value) and message in str(err.value)
+    _write(tmp_path, "interactions.csv", content)
+    with pytest.raises(FileRejected) as err:
+        read_extract(tmp_path)
+    assert "crm/interactions.csv" in str(err.value) and message in str(err.value)
 
 
 def test_bundled_ecb_rates_cover_the_local_currencies():
@@ -71,8 +78,8 @@ def test_bundled_ecb_rates_cover_the_local_currencies():
 
 def test_a_file_without_a_header_does_not_echo_its_first_row(tmp_path):
     _write(tmp_path, "interactions.csv", "I1,C1,call,2024-01-01T00:00:00Z\nI2,C1,Szabó Anna,x\n")
-    with pytest.raises(ExtractError) as err:
-        read_extract(tmp_path, INTERACTIONS)
+    with pytest.raises(FileRejected) as err:
+        read_extract(tmp_path)
     message = str(err.value)
     assert "missing required column(s)" in message and "is the first line a header?" in message
     assert "i1" not in message.replace("interaction", "") and "2024-01-01" not in message

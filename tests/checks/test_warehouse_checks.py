@@ -19,8 +19,9 @@ def _db(*statements: str) -> duckdb.DuckDBPyConnection:
     return conn
 
 
-RECONCILIATION = "create table staging.load_reconciliation as select * from (values {}) " \
-                 "t(entity, rows_read, rows_loaded, rows_deduplicated, rows_quarantined)"
+RECONCILIATION = "create table staging.file_reconciliation as select * from (values {}) " \
+                 "t(entity, file_name, rows_read, rows_loaded, rows_deduplicated, rows_quarantined)"
+RAW = "create schema raw; create table raw.crm__customers as select * from range({})"
 CUSTOMERS = "create table staging.stg_crm__customers as select * from (values {}) " \
             "t(customer_id, referred_by_customer_id)"
 LINES = "create table marts.fct_invoice_lines as select * from (values {}) " \
@@ -35,8 +36,17 @@ NPS = "create table metrics.nps_by_month as select * from (values {}) " \
 CASES = {
     # (asset, rule name): (clean tables, dirty tables)
     (("staging", "stg_crm__customers"), "rows_reconcile"): (
-        [RECONCILIATION.format("('crm__customers', 10, 7, 2, 1)")],  # 10 = 7 + 2 + 1
-        [RECONCILIATION.format("('crm__customers', 10, 7, 1, 1)")],  # one row lost: 10 ≠ 9
+        # a.csv 10 = 7 + 2 + 1, b.csv 3 = 3 + 0 + 0, and the raw table holds 13 rows
+        [RAW.format(13), RECONCILIATION.format("('crm__customers', 'a.csv', 10, 7, 2, 1), "
+                                               "('crm__customers', 'b.csv', 3, 3, 0, 0)")],
+        # one row of a.csv lost: 10 ≠ 9
+        [RAW.format(13), RECONCILIATION.format("('crm__customers', 'a.csv', 10, 7, 1, 1), "
+                                               "('crm__customers', 'b.csv', 3, 3, 0, 0)")],
+    ),
+    (("staging", "stg_crm__customers"), "rows_reconcile", "a file missing"): (
+        [RAW.format(10), RECONCILIATION.format("('crm__customers', 'a.csv', 10, 7, 2, 1)")],
+        # 14 raw rows but the counted files hold 10: a file fell out of the count
+        [RAW.format(14), RECONCILIATION.format("('crm__customers', 'a.csv', 10, 7, 2, 1)")],
     ),
     (("staging", "stg_crm__customers"), "referrer_known"): (
         [CUSTOMERS.format("('C1', null), ('C2', 'C1')")],
@@ -68,10 +78,10 @@ def test_every_rule_has_a_clean_and_a_dirty_case():
     assert named <= set(CASES)
 
 
-@pytest.mark.parametrize("case", list(CASES), ids=[f"{a[1]}:{n}" for a, n in CASES])
+@pytest.mark.parametrize("case", list(CASES), ids=[f"{c[0][1]}:{' '.join(c[1:])}" for c in CASES])
 def test_clean_passes_and_dirty_fails(case):
     clean, dirty = CASES[case]
-    rule = _rule(*case)
+    rule = _rule(*case[:2])
     assert evaluate(_db(*clean), rule).passed
     result = evaluate(_db(*dirty), rule)
     assert not result.passed

@@ -7,9 +7,16 @@ import duckdb
 import polars as pl
 import pytest
 
+from assets.raw.landing import extract_date
+from warehouse import manifest
 from warehouse.contract import CUSTOMERS, INVOICE_LINES, RESPONSES, Extract
-from warehouse.db import replace_table_from_frame
-from warehouse.staging import build_staging
+from warehouse.profiles import Profile
+from warehouse.staging import build_staging as _build
+
+
+def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract, profile: Profile | None = None) -> dict:
+    """Staging with the canonical notation; no file is held back unless a test sets a threshold."""
+    return _build(conn, extract, profile or Profile(source=extract.source, max_quarantined_share=1.0))
 
 CUSTOMER = {"customer_id": "C1", "name": "Kovács Kft.", "country": "HU", "created_date": "2024-01-01"}
 LINE = {
@@ -19,15 +26,20 @@ LINE = {
 
 
 def _raw(conn: duckdb.DuckDBPyConnection, extract: Extract, rows: list[tuple[str, dict[str, str]]]) -> None:
-    """raw.<table> from (file, values) pairs; unspecified columns are empty; lines count from 2 per file."""
-    lines: dict[str, int] = {}
-    records = []
+    """raw.<table> and its manifest from (file, values) pairs; unspecified columns are empty; lines count
+    from 2 per file; each file name's date is its extract date, as the landing folder would record it."""
+    by_file: dict[str, list[dict]] = {}
     for file, values in rows:
-        lines[file] = lines.get(file, 1) + 1
-        records.append({c: values.get(c) for c in extract.column_names} | {"_source_file": file,
-                                                                           "_line_number": lines[file]})
-    schema = {c: pl.String for c in extract.column_names} | {"_source_file": pl.String, "_line_number": pl.Int64}
-    replace_table_from_frame(conn, "raw", extract.raw_table, pl.DataFrame(records, schema=schema))
+        records = by_file.setdefault(file, [])
+        records.append({c: values.get(c) for c in extract.column_names}
+                       | {"_line_number": len(records) + 2, "_row_problem": None})
+    manifest.ensure(conn, extract)
+    conn.execute(f"delete from raw.{extract.raw_table}")
+    schema = {c: pl.String for c in extract.column_names} | {"_line_number": pl.Int64, "_row_problem": pl.String}
+    for file, records in by_file.items():
+        version = manifest.FileVersion(f"sha-{file}", file, extract.entity, extract.source, "test", "csv", "utf-8",
+                                       0, dt.datetime(2024, 1, 1), extract_date(file), "test-run")
+        manifest.load(conn, extract, version, pl.DataFrame(records, schema=schema))
 
 
 @pytest.fixture
