@@ -41,6 +41,12 @@ def _code(column: str, letters: int) -> RowRule:
 ROW_RULES: dict[str, tuple[RowRule, ...]] = {
     CUSTOMERS.entity: (
         _code("country", 2),
+        RowRule(
+            "invalid_tax_id",
+            "tax_id",
+            "(tax_id, country) in (select (tax_id, country) from staging.tax_id_lookup where problem is not null)",
+            "tax_id is a valid tax or VAT id of the client's country (python-stdnum; never repaired or guessed).",
+        ),
         RowRule("out_of_range", "employees", "employees < 0", "employees is not negative."),
         RowRule(
             "out_of_range",

@@ -18,9 +18,11 @@ is strict and follows the source's profile (warehouse/notation.py): `1.5` is not
 """
 
 import duckdb
+import polars as pl
 
-from warehouse.contract import Column, Extract
-from warehouse.db import qualified, transaction, used_params
+from warehouse.contract import CUSTOMERS, Column, Extract
+from warehouse.db import qualified, replace_table_from_frame, transaction, used_params
+from warehouse.identity import name_match_key, normalise_tax_id
 from warehouse.manifest import MANIFEST
 from warehouse.notation import clean, notation_params, typed
 from warehouse.profiles import Profile
@@ -113,6 +115,8 @@ def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract, profile: Pr
         conn.execute(sql, used_params(sql, params))
 
     conn.execute("set TimeZone = 'UTC'")
+    if extract is CUSTOMERS:
+        _tax_id_lookup(conn, raw)
     with transaction(conn):
         for ddl in ("create schema if not exists staging", QUARANTINE_DDL, RECONCILIATION_DDL,
                     FILE_RECONCILIATION_DDL):
@@ -160,6 +164,8 @@ def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract, profile: Pr
             order by {", ".join(extract.key)}
             """)
         counts = _reconcile(conn, extract, target, params)
+        if extract is CUSTOMERS:
+            _customer_identity(conn, target)
         for temp in ("latest", "files", "problems", "typed"):
             conn.execute(f"drop table {temp}")
     return counts
@@ -194,3 +200,34 @@ def _reconcile(conn: duckdb.DuckDBPyConnection, extract: Extract, target: str, p
         [extract.raw_table, *counts.values()],
     )
     return counts
+
+
+def _tax_id_lookup(conn: duckdb.DuckDBPyConnection, raw: str) -> None:
+    """`staging.tax_id_lookup`: every distinct (tax id, country) as sent, normalised by python-stdnum."""
+    pairs = conn.execute(
+        f"select distinct nullif(trim(tax_id), ''), upper(nullif(trim(country), '')) from {raw} "
+        "where nullif(trim(tax_id), '') is not null"
+    ).fetchall()
+    checked = [(t, c, *normalise_tax_id(t, c)) for t, c in pairs]
+    schema = {"tax_id": pl.String, "country": pl.String, "tax_id_normalised": pl.String, "problem": pl.String}
+    conn.execute("create schema if not exists staging")
+    replace_table_from_frame(conn, "staging", "tax_id_lookup", pl.DataFrame(checked, schema=schema, orient="row"))
+
+
+def _customer_identity(conn: duckdb.DuckDBPyConnection, target: str) -> None:
+    """`staging.customer_identity`: each staged client's normalised tax id and name match key."""
+    conn.execute(f"""
+        create or replace table staging.customer_identity as
+        select c.customer_id, l.tax_id_normalised, c.name
+        from {target} as c
+        left join staging.tax_id_lookup as l on l.tax_id = c.tax_id and l.country = c.country""")
+    names = conn.execute("select distinct name from staging.customer_identity").fetchall()
+    keys = pl.DataFrame([(n, name_match_key(n)) for (n,) in names], schema={"name": pl.String,
+                                                                           "name_match_key": pl.String}, orient="row")
+    conn.register("_name_keys", keys)
+    conn.execute("""
+        create or replace table staging.customer_identity as
+        select i.customer_id, i.tax_id_normalised, k.name_match_key
+        from staging.customer_identity as i left join _name_keys as k using (name)
+        order by i.customer_id""")
+    conn.unregister("_name_keys")

@@ -134,6 +134,9 @@ def build_warehouse(path: Path, rows: dict[str, list[dict[str, str | None]]]) ->
             for schema, table in (("raw", e.raw_table), ("staging", e.staging_table)):
                 if values:
                     conn.executemany(f"insert into {schema}.{table} values ({marks})", values)
+        # the tax ids the fixture holds are all valid (or absent): nothing for the invalid_tax_id rule
+        conn.execute("create table staging.tax_id_lookup (tax_id varchar, country varchar, "
+                     "tax_id_normalised varchar, problem varchar)")
         conn.execute(
             "create table staging.quarantine (entity varchar, source_file varchar, line_number bigint,"
             " column_name varchar, reason_code varchar, raw_value varchar)"

@@ -23,6 +23,9 @@ def _db(lines: list[tuple], rates: list[tuple[str, str, str]], currency: str = "
     conn.execute("create table staging.stg_fx__rates (rate_date date, currency varchar, units_per_eur decimal(18,6))")
     if rates:
         conn.executemany("insert into staging.stg_fx__rates values (?, ?, ?)", rates)
+    # no CRM duplicates here: an empty crosswalk leaves every customer_id as it is
+    conn.execute("create schema marts")
+    conn.execute("create table marts.client_crosswalk (source_customer_id varchar, client_key varchar)")
     params = {"as_of_date": dt.date(2024, 12, 31), "reporting_currency": currency, "fx_max_age_days": 7}
     build_from_file(conn, "marts", "fct_invoice_lines", params)
     return conn
@@ -121,7 +124,7 @@ def test_fx_rounds_half_away_from_zero_exactly():
 )
 def test_spreading_keeps_every_cent(amount, months, expected):
     conn = duckdb.connect()
-    conn.execute("create schema marts")
+    conn.execute("create schema if not exists marts")
     conn.execute("create table marts.fct_invoice_lines as select 'C1' as customer_id, true as is_recurring, "
                  "true as has_fx_rate, ?::decimal(18,2) as amount_reporting, ?::integer as service_months, "
                  "date '2024-01-01' as service_start_month", [amount, months])

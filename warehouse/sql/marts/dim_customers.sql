@@ -1,5 +1,11 @@
--- One row per client known to the CRM on the as-of date, with its first invoice.
+-- One row per client known to the CRM on the as-of date, with its first invoice. CRM records
+-- that share a valid tax id are one client (marts.client_crosswalk): the earliest created record's
+-- attributes, the first invoice of any of its ids.
 with
+
+crosswalk as (
+    select * from marts.client_crosswalk
+),
 
 customers as (
     select * from staging.stg_crm__customers
@@ -7,8 +13,21 @@ customers as (
 ),
 
 invoices as (
-    select * from staging.stg_billing__invoice_lines
-    where issue_date <= $as_of_date
+    select
+        lines.issue_date,
+        coalesce(crosswalk.client_key, lines.customer_id) as customer_id
+    from staging.stg_billing__invoice_lines as lines
+    left join crosswalk on lines.customer_id = crosswalk.source_customer_id
+    where lines.issue_date <= $as_of_date
+),
+
+merged as (
+    select
+        client_key,
+        any_value(tax_id_normalised) as tax_id_normalised,
+        count(*) as source_ids
+    from crosswalk
+    group by client_key
 ),
 
 first_invoices as (
@@ -23,6 +42,7 @@ select
     customers.customer_id,
     customers.name,
     customers.tax_id,
+    merged.tax_id_normalised,
     customers.country,
     customers.city,
     customers.industry,
@@ -35,7 +55,9 @@ select
     customers.birth_year,
     customers.gender,
     first_invoices.first_invoice_date,
-    first_invoices.customer_id is not null as is_billed
+    first_invoices.customer_id is not null as is_billed,
+    merged.source_ids
 from customers
+inner join merged on customers.customer_id = merged.client_key
 left join first_invoices on customers.customer_id = first_invoices.customer_id
 order by customers.customer_id

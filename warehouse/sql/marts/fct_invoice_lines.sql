@@ -2,11 +2,14 @@
 -- reporting currency at the latest rate on or before its FX date (the issue date; for a credit
 -- note, the issue date of the invoice it corrects, so a full credit cancels to the cent), with
 -- the service months the line pays for (docs/metrics.md, "Recognised revenue").
+-- customer_id is the client key (marts.client_crosswalk): CRM duplicates count as one client.
 with
 
 lines as (
-    select * from staging.stg_billing__invoice_lines
-    where issue_date <= $as_of_date
+    select lines.* replace (coalesce(crosswalk.client_key, lines.customer_id) as customer_id)
+    from staging.stg_billing__invoice_lines as lines
+    left join marts.client_crosswalk as crosswalk on lines.customer_id = crosswalk.source_customer_id
+    where lines.issue_date <= $as_of_date
 ),
 
 rates as (

@@ -1,10 +1,13 @@
 -- One row per survey answer submitted up to the as-of date, classified for NPS and CSAT.
 -- The free-text comment stays in staging: it may hold personal data.
+-- customer_id is the client key (marts.client_crosswalk): CRM duplicates count as one client.
 with
 
 responses as (
-    select * from staging.stg_survey__responses
-    where submitted_at < $as_of_date + interval 1 day
+    select responses.* replace (coalesce(crosswalk.client_key, responses.customer_id) as customer_id)
+    from staging.stg_survey__responses as responses
+    left join marts.client_crosswalk as crosswalk on responses.customer_id = crosswalk.source_customer_id
+    where responses.submitted_at < $as_of_date + interval 1 day
 )
 
 select
