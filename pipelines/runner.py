@@ -12,6 +12,7 @@ import duckdb
 from assets.settings import ClientbookSettings, reference_month
 from pipelines.definitions import build_definitions
 from pipelines.resources import duckdb_resource
+from warehouse.publish import work_path_for
 
 # the terminal shows one progress line per step and our own warnings; Dagster's console log
 # (full of stack traces that can quote extract values) stays in the run's event log
@@ -111,6 +112,37 @@ def summary(warehouse: Path, reference_month: dt.date) -> list[str]:
     ]
 
 
+def ingest_report(work: Path, run_id: str) -> list[str]:
+    """Tonight's files by status, rejects with their reason, and every quarantined row by reason."""
+    if not work.exists():
+        return []
+    with duckdb.connect(str(work), read_only=True) as conn:
+        files = dict(_rows(conn, "select status, count(*) from raw.file_manifest where run_id = ? group by all",
+                           [run_id]))
+        rejected = _rows(conn, "select file_name, reason_code from raw.file_manifest where run_id = ? "
+                               "and status = 'rejected' order by all", [run_id])
+        reasons = _rows(conn, "select reason_code, count(distinct (entity, source_file, file_sha256, line_number)) "
+                              "from staging.quarantine group by all order by 2 desc, 1", [])
+        held = _rows(conn, "select file_name from staging.file_reconciliation where is_over_threshold "
+                           "order by all", [])
+    quarantined = ", ".join(f"{r} {n:,}" for r, n in reasons) or "none"
+    lines = [
+        f"files tonight: loaded {files.get('loaded', 0)}, skipped as identical {files.get('skipped_duplicate', 0)}, "
+        f"rejected {files.get('rejected', 0)}; files held back (quarantine share) {len(held)}",
+        f"quarantined rows by reason: {quarantined}",
+    ]
+    lines += [f"rejected {name} ({reason}); moved to _rejected/" for name, reason in rejected]
+    lines += [f"held back {name} (file_over_threshold)" for (name,) in held]
+    return lines
+
+
+def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[tuple]:
+    try:
+        return conn.execute(sql, params).fetchall()
+    except duckdb.CatalogException:
+        return []
+
+
 def run_nightly(landing: Path, warehouse: Path, as_of: dt.date, currency: str) -> int:
     """Run, print what failed and the summary; 0 when everything passed and was published, else 1."""
     print(f"clientbook: building {warehouse} from {landing} as of {as_of} ({currency})", flush=True)
@@ -123,6 +155,8 @@ def run_nightly(landing: Path, warehouse: Path, as_of: dt.date, currency: str) -
     warned = warnings(result)
     for line in warned:
         print(f"WARNING check {line}", file=sys.stderr)
+    for line in ingest_report(work_path_for(warehouse), result.run_id):
+        print(f"ingest  {line}")
     print(f"checks passed {passed}, failed {len(failed_checks)}, warnings {len(warned)}; Dagster run {result.run_id}")
     if not result.success or steps or failed_checks:
         kept = f"the published {warehouse} is unchanged" if warehouse.exists() else f"{warehouse} was not published"

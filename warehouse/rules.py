@@ -29,6 +29,21 @@ UNKNOWN_CUSTOMER = RowRule(
 )
 
 
+# The FX rule (docs/extracts.md): a line in another currency than EUR needs a rate of its currency
+# published on its issue date or within `fx_max_age_days` before it (staging.fx_policy holds the
+# setting of the build); otherwise the line is quarantined, never converted at 0 or 1. A currency
+# the rates do not know at all is quarantined the same way. `t` is the row being checked.
+NO_FX_RATE = RowRule(
+    "no_fx_rate",
+    "currency",
+    "t.currency != 'EUR' and regexp_full_match(t.currency, '[A-Z]{3}') and not exists ("
+    "select 1 from staging.stg_fx__rates as r, staging.fx_policy as p "
+    "where r.currency = t.currency and r.rate_date <= t.issue_date "
+    "and r.rate_date >= t.issue_date - p.max_age_days)",
+    "a rate of the line's currency was published on its issue date or at most fx_max_age_days before.",
+)
+
+
 def _code(column: str, letters: int) -> RowRule:
     return RowRule(
         f"invalid_{column}",
@@ -59,6 +74,7 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
     INVOICE_LINES.entity: (
         UNKNOWN_CUSTOMER,
         _code("currency", 3),
+        NO_FX_RATE,
         RowRule(
             "credit_note_positive",
             "net_amount",

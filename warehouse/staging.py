@@ -68,7 +68,7 @@ def _typed_sql(extract: Extract, raw: str) -> str:
 
 def _problems_sql(extract: Extract) -> str:
     """One select per rule over every typed row: (file, sha, line, column, reason, raw value)."""
-    base = "select _source_file, _file_sha256, _line_number, {col}, '{reason}', {raw} from typed where {cond}"
+    base = "select _source_file, _file_sha256, _line_number, {col}, '{reason}', {raw} from typed as t where {cond}"
     parts = [base.format(col="null", reason="' || _row_problem || '", raw="null", cond="_row_problem is not null")]
     for col in extract.columns:
         raw = f"_raw_{col.name}"
@@ -104,7 +104,8 @@ def _latest_sql(extract: Extract) -> str:
         )"""
 
 
-def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract, profile: Profile) -> dict[str, int]:
+def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract, profile: Profile, fx_max_age_days: int = 7
+                  ) -> dict[str, int]:
     """Replace the extract's staging table, quarantine and reconciliation rows in one transaction."""
     raw = qualified("raw", extract.raw_table)
     target = qualified("staging", extract.staging_table)
@@ -117,6 +118,8 @@ def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract, profile: Pr
     conn.execute("set TimeZone = 'UTC'")
     if extract is CUSTOMERS:
         _tax_id_lookup(conn, raw)
+    conn.execute("create schema if not exists staging")
+    conn.execute("create or replace table staging.fx_policy as select ?::integer as max_age_days", [fx_max_age_days])
     with transaction(conn):
         for ddl in ("create schema if not exists staging", QUARANTINE_DDL, RECONCILIATION_DDL,
                     FILE_RECONCILIATION_DDL):

@@ -7,19 +7,23 @@ from dagster_duckdb import DuckDBResource
 
 from assets.raw import GROUP_BY_SOURCE
 from assets.settings import ClientbookSettings
-from warehouse.contract import CUSTOMERS, EXTRACTS, Extract
+from warehouse.contract import CUSTOMERS, EXTRACTS, FX_RATES, Extract
 from warehouse.db import markdown_table, schema_markdown
 from warehouse.errors import redacted_errors
 from warehouse.profiles import ProfileError, load_profile
-from warehouse.rules import ROW_RULES, UNKNOWN_CUSTOMER
+from warehouse.rules import NO_FX_RATE, ROW_RULES, UNKNOWN_CUSTOMER
 from warehouse.staging import build_staging
 
 
 def _rule_deps(extract: Extract) -> list[dg.AssetKey]:
-    """Rules that look clients up need the staged customers first."""
-    if extract is not CUSTOMERS and UNKNOWN_CUSTOMER in ROW_RULES.get(extract.entity, ()):
-        return [dg.AssetKey(["staging", CUSTOMERS.staging_table])]
-    return []
+    """Rules that look clients or rates up need the staged customers or rates first."""
+    rules = ROW_RULES.get(extract.entity, ())
+    deps = []
+    if extract is not CUSTOMERS and UNKNOWN_CUSTOMER in rules:
+        deps.append(dg.AssetKey(["staging", CUSTOMERS.staging_table]))
+    if NO_FX_RATE in rules:
+        deps.append(dg.AssetKey(["staging", FX_RATES.staging_table]))
+    return deps
 
 
 def staging_asset(extract: Extract) -> dg.AssetsDefinition:
@@ -39,7 +43,7 @@ def staging_asset(extract: Extract) -> dg.AssetsDefinition:
         except ProfileError as exc:
             raise dg.Failure(description=str(exc)) from None
         with duckdb.get_connection() as conn, redacted_errors(f"staging.{extract.staging_table}"):
-            counts = build_staging(conn, extract, profile)
+            counts = build_staging(conn, extract, profile, settings.fx_max_age_days)
             held = conn.execute(
                 "select file_name, rows_with_problems, rows_read from staging.file_reconciliation "
                 "where entity = ? and is_over_threshold order by file_name",

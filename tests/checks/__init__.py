@@ -106,6 +106,9 @@ _CLEAN = {
     FX_RATES.raw_table: [
         dict(rate_date="2024-01-02", currency="HUF", units_per_eur="390.5"),
         dict(rate_date="2024-01-02", currency="EUR", units_per_eur="1"),
+        # rates on (or within 7 days before) each invoice's issue date, so no line lacks its rate
+        dict(rate_date="2024-01-31", currency="HUF", units_per_eur="391.2"),
+        dict(rate_date="2024-02-15", currency="RON", units_per_eur="4.97"),
     ],
 }
 
@@ -135,6 +138,7 @@ def build_warehouse(path: Path, rows: dict[str, list[dict[str, str | None]]]) ->
                 if values:
                     conn.executemany(f"insert into {schema}.{table} values ({marks})", values)
         # the tax ids the fixture holds are all valid (or absent): nothing for the invalid_tax_id rule
+        conn.execute("create table staging.fx_policy as select 7 as max_age_days")
         conn.execute("create table staging.tax_id_lookup (tax_id varchar, country varchar, "
                      "tax_id_normalised varchar, problem varchar)")
         conn.execute(

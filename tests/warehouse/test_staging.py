@@ -9,7 +9,7 @@ import pytest
 
 from assets.raw.landing import extract_date
 from warehouse import manifest
-from warehouse.contract import CUSTOMERS, INVOICE_LINES, RESPONSES, Extract
+from warehouse.contract import CUSTOMERS, FX_RATES, INVOICE_LINES, RESPONSES, Extract
 from warehouse.profiles import Profile
 from warehouse.staging import build_staging as _build
 
@@ -47,6 +47,8 @@ def conn():
     conn = duckdb.connect()
     _raw(conn, CUSTOMERS, [("c.csv", CUSTOMER)])
     build_staging(conn, CUSTOMERS)
+    _raw(conn, FX_RATES, [("r.csv", {"rate_date": "2024-01-01", "currency": "HUF", "units_per_eur": "390"})])
+    build_staging(conn, FX_RATES)
     return conn
 
 
@@ -67,6 +69,7 @@ def _quarantine(conn) -> list[tuple]:
         ("billing_interval", "weekly", "not_accepted"),
         ("customer_id", "C404", "unknown_customer"),
         ("line_number", "0", "out_of_range"),
+        ("currency", "USD", "no_fx_rate"),  # the rates know HUF only: an unknown currency is quarantined
     ],
 )
 def test_each_bad_value_is_quarantined_with_its_reason(conn, column, value, reason):
@@ -76,10 +79,7 @@ def test_each_bad_value_is_quarantined_with_its_reason(conn, column, value, reas
     assert _quarantine(conn) == [(3, column, reason, value)]
 
 
-def test_credit_note_sign_and_service_period():
-    conn = duckdb.connect()
-    _raw(conn, CUSTOMERS, [("c.csv", CUSTOMER)])
-    build_staging(conn, CUSTOMERS)
+def test_credit_note_sign_and_service_period(conn):
     positive_credit = LINE | {"invoice_id": "CN1", "document_type": "credit_note"}
     reversed_period = LINE | {"invoice_id": "I3", "service_start_date": "2024-02-01", "service_end_date": "2024-01-31"}
     _raw(conn, INVOICE_LINES, [("b.csv", positive_credit), ("b.csv", reversed_period)])
@@ -128,3 +128,19 @@ def test_trailing_zeros_lose_nothing_and_load(conn):
     assert conn.execute("select net_amount, quantity from staging.stg_billing__invoice_lines").fetchone() == (
         Decimal("1.50"), Decimal("2.5000")
     )
+
+
+@pytest.mark.parametrize(
+    ("issue_date", "reason"),
+    [
+        ("2024-01-01", None),  # the HUF rate of 2024-01-01 is published that day
+        ("2024-01-08", None),  # 7 days after the last rate: still within fx_max_age_days = 7
+        ("2024-01-09", "no_fx_rate"),  # 8 days: too old, quarantined rather than converted at 0 or 1
+        ("2023-12-31", "no_fx_rate"),  # a rate published after the issue date is never used
+    ],
+)
+def test_a_line_needs_a_rate_published_within_the_max_age_before_it(conn, issue_date, reason):
+    _raw(conn, INVOICE_LINES, [("b.csv", LINE | {"currency": "HUF", "issue_date": issue_date})])
+    counts = build_staging(conn, INVOICE_LINES)
+    assert counts["rows_loaded"] == (0 if reason else 1)
+    assert _quarantine(conn) == ([(2, "currency", reason, "HUF")] if reason else [])
