@@ -14,7 +14,8 @@ from warehouse.contract import Column
 from warehouse.profiles import Profile
 
 UPPER_CASE_COLUMNS = {"country", "currency"}
-OFFSET = r".*([+-][0-9]{2}(:?[0-9]{2})?|[zZ])"
+# an explicit offset follows a time of day (a bare date's `-05` is its day, not an offset)
+OFFSET = r".*[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)? ?([+-][0-9]{2}(:?[0-9]{2})?|[zZ]|UTC)"
 SERIAL_DATE = "[0-9]{1,6}"
 SERIAL_TIMESTAMP = r"[0-9]{1,6}([.][0-9]+)?"
 # Excel's day 0 (its serial 60 is the non-existent 1900-02-29, so this epoch is right from 1900-03-01)

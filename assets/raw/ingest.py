@@ -68,9 +68,10 @@ def _one(conn: duckdb.DuckDBPyConnection, landing: Path, extract: Extract, profi
     sha = sha256_of(c.path)
     version = _version(c, sha, extract, profile, run_id)
     status = manifest.status_of(conn, extract.entity, c.name, sha)
-    if status is not None:  # met before: loaded, skipped or rejected (and then moved) already
+    if status is not None and status != "rejected":  # met before: loaded or skipped already
         report.unchanged += 1
         return
+    # a file rejected before and put back (e.g. after fixing the profile) is read again
     copy = manifest.loaded_copy(conn, extract.entity, sha)
     if copy is not None:
         manifest.record(conn, version, "skipped_duplicate", "same_bytes", f"same bytes as {copy}")
