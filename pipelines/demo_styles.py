@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import xlsxwriter
 
 from warehouse.contract import EXTRACTS, Column
+from warehouse.profiles import EXAMPLES_DIR as EXAMPLES
 from warehouse.profiles import PROFILE_FILE, Profile, parse_profile
 
 STYLES = ("canonical", "hu", "ro", "pl")
-EXAMPLES = Path(__file__).resolve().parent.parent / "warehouse" / "profile_examples"
 SOURCES = ("crm", "billing", "survey")
 # Both line endings occur in real exports; hu uses the Windows one so the reader is tested on each.
 LINE_ENDINGS = {"hu": "\r\n", "ro": "\n", "pl": "\n"}

@@ -77,11 +77,8 @@ def _failed_checks(evaluations: list[dg.AssetCheckEvaluation], severity: dg.Asse
 
 def _row(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object], width: int) -> tuple[object, ...]:
     """One row of `width` values, all None when the table or the row is missing."""
-    try:
-        row = conn.execute(sql, params).fetchone()
-    except duckdb.CatalogException:
-        row = None
-    return tuple(row) if row else (None,) * width
+    rows = _rows(conn, sql, params)
+    return tuple(rows[0]) if rows else (None,) * width
 
 
 def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> object:
@@ -137,6 +134,7 @@ def ingest_report(work: Path, run_id: str) -> list[str]:
 
 
 def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[tuple]:
+    """Every row of the query; none when a table is missing (a run that stopped before building it)."""
     try:
         return conn.execute(sql, params).fetchall()
     except duckdb.CatalogException:

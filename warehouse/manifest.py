@@ -115,14 +115,13 @@ def load(conn: duckdb.DuckDBPyConnection, extract: Extract, v: FileVersion, fram
     return frame.height
 
 
-def retire(conn: duckdb.DuckDBPyConnection, extract: Extract, names: list[str]) -> None:
-    """Files that replaced a fallback source (the bundled ECB rates) retire it: rows and status."""
+def retire(conn: duckdb.DuckDBPyConnection, extract: Extract, name: str) -> None:
+    """Landed files retire a fallback source (the bundled ECB rates): its rows go, its status is replaced."""
     table = qualified("raw", extract.raw_table)
     with transaction(conn):
-        for name in names:
-            conn.execute(f"delete from {table} where _source_file = ?", [name])
-            conn.execute(
-                f"update {MANIFEST} set status = 'replaced', status_at = now()::timestamp "
-                "where entity = ? and file_name = ? and status = 'loaded'",
-                [extract.entity, name],
-            )
+        conn.execute(f"delete from {table} where _source_file = ?", [name])
+        conn.execute(
+            f"update {MANIFEST} set status = 'replaced', status_at = now()::timestamp "
+            "where entity = ? and file_name = ? and status = 'loaded'",
+            [extract.entity, name],
+        )

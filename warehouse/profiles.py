@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from warehouse.contract import EXTRACTS, Extract
 
 PROFILE_FILE = "profile.toml"
+EXAMPLES_DIR = Path(__file__).parent / "profile_examples"  # the shipped HU, RO and PL profiles
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1250", "iso-8859-2", "iso-8859-16")
 FORMATS = ("auto", "csv", "xlsx", "parquet")
 SUFFIX_FORMAT = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}

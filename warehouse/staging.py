@@ -26,7 +26,7 @@ from warehouse.identity import name_match_key, normalise_tax_id
 from warehouse.manifest import MANIFEST
 from warehouse.notation import clean, notation_params, typed
 from warehouse.profiles import Profile
-from warehouse.rules import ROW_RULES
+from warehouse.rules import NO_FX_RATE, ROW_RULES
 
 OVER_THRESHOLD = "file_over_threshold"
 QUARANTINE_DDL = """
@@ -34,11 +34,13 @@ create table if not exists staging.quarantine (
     entity varchar, source_file varchar, file_sha256 varchar, line_number bigint,
     column_name varchar, reason_code varchar, raw_value varchar
 )"""
-RECONCILIATION_DDL = """
-create table if not exists staging.load_reconciliation (
-    entity varchar primary key, rows_read bigint, rows_loaded bigint,
-    rows_deduplicated bigint, rows_quarantined bigint
-)"""
+# the per-extract totals, derived from the per-file counts rather than stored twice
+RECONCILIATION_VIEW = """
+create or replace view staging.load_reconciliation as
+select entity, sum(rows_read) as rows_read, sum(rows_loaded) as rows_loaded,
+    sum(rows_deduplicated) as rows_deduplicated, sum(rows_quarantined) as rows_quarantined
+from staging.file_reconciliation
+group by entity"""
 FILE_RECONCILIATION_DDL = """
 create table if not exists staging.file_reconciliation (
     entity varchar, file_name varchar, file_sha256 varchar, rows_read bigint, rows_loaded bigint,
@@ -116,14 +118,13 @@ def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract, profile: Pr
         conn.execute(sql, used_params(sql, params))
 
     conn.execute("set TimeZone = 'UTC'")
+    _ensure_tables(conn)
     if extract is CUSTOMERS:
         _tax_id_lookup(conn, raw)
-    conn.execute("create schema if not exists staging")
-    conn.execute("create or replace table staging.fx_policy as select ?::integer as max_age_days", [fx_max_age_days])
     with transaction(conn):
-        for ddl in ("create schema if not exists staging", QUARANTINE_DDL, RECONCILIATION_DDL,
-                    FILE_RECONCILIATION_DDL):
-            conn.execute(ddl)
+        if NO_FX_RATE in ROW_RULES.get(extract.entity, ()):
+            conn.execute("create or replace table staging.fx_policy as select ?::integer as max_age_days",
+                         [fx_max_age_days])
         run(f"create or replace temp table typed as {_typed_sql(extract, raw)}")
         run(f"create or replace temp table problems as {_problems_sql(extract)}")
         run("""
@@ -191,18 +192,27 @@ def _reconcile(conn: duckdb.DuckDBPyConnection, extract: Extract, target: str, p
     conn.execute("delete from staging.file_reconciliation where entity = $entity", {"entity": extract.raw_table})
     conn.execute(sql, used_params(sql, params))
     row = conn.execute(
-        "select coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_deduplicated), 0), "
-        "coalesce(sum(rows_quarantined), 0) from staging.file_reconciliation where entity = ?",
+        "select rows_read, rows_loaded, rows_deduplicated, rows_quarantined from staging.load_reconciliation "
+        "where entity = ?",
         [extract.raw_table],
     ).fetchone()
-    assert row is not None
     names = ("rows_read", "rows_loaded", "rows_deduplicated", "rows_quarantined")
-    counts = dict(zip(names, map(int, row), strict=True))
-    conn.execute(
-        "insert or replace into staging.load_reconciliation values (?, ?, ?, ?, ?)",
-        [extract.raw_table, *counts.values()],
-    )
-    return counts
+    return dict(zip(names, map(int, row or (0, 0, 0, 0)), strict=True))
+
+
+def _ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    """The shared staging tables; those a warehouse built before file-level lineage holds are rebuilt
+    (every staging build rewrites its own rows, so nothing of value is lost)."""
+    conn.execute("create schema if not exists staging")
+    old = {row[0] for row in conn.execute(
+        "select table_name from duckdb_tables() where schema_name = 'staging' and table_name in "
+        "('quarantine', 'load_reconciliation') and (table_name = 'load_reconciliation' or not contains(sql, "
+        "'file_sha256'))"
+    ).fetchall()}
+    for table in sorted(old):
+        conn.execute(f"drop table {qualified('staging', table)}")
+    for ddl in (QUARANTINE_DDL, FILE_RECONCILIATION_DDL, RECONCILIATION_VIEW):
+        conn.execute(ddl)
 
 
 def _tax_id_lookup(conn: duckdb.DuckDBPyConnection, raw: str) -> None:
@@ -213,24 +223,20 @@ def _tax_id_lookup(conn: duckdb.DuckDBPyConnection, raw: str) -> None:
     ).fetchall()
     checked = [(t, c, *normalise_tax_id(t, c)) for t, c in pairs]
     schema = {"tax_id": pl.String, "country": pl.String, "tax_id_normalised": pl.String, "problem": pl.String}
-    conn.execute("create schema if not exists staging")
     replace_table_from_frame(conn, "staging", "tax_id_lookup", pl.DataFrame(checked, schema=schema, orient="row"))
 
 
 def _customer_identity(conn: duckdb.DuckDBPyConnection, target: str) -> None:
     """`staging.customer_identity`: each staged client's normalised tax id and name match key."""
-    conn.execute(f"""
-        create or replace table staging.customer_identity as
-        select c.customer_id, l.tax_id_normalised, c.name
-        from {target} as c
-        left join staging.tax_id_lookup as l on l.tax_id = c.tax_id and l.country = c.country""")
-    names = conn.execute("select distinct name from staging.customer_identity").fetchall()
+    names = conn.execute(f"select distinct name from {target}").fetchall()
     keys = pl.DataFrame([(n, name_match_key(n)) for (n,) in names], schema={"name": pl.String,
                                                                            "name_match_key": pl.String}, orient="row")
     conn.register("_name_keys", keys)
-    conn.execute("""
+    conn.execute(f"""
         create or replace table staging.customer_identity as
-        select i.customer_id, i.tax_id_normalised, k.name_match_key
-        from staging.customer_identity as i left join _name_keys as k using (name)
-        order by i.customer_id""")
+        select c.customer_id, l.tax_id_normalised, k.name_match_key
+        from {target} as c
+        left join staging.tax_id_lookup as l on l.tax_id = c.tax_id and l.country = c.country
+        left join _name_keys as k on k.name = c.name
+        order by c.customer_id""")
     conn.unregister("_name_keys")

