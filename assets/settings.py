@@ -49,7 +49,35 @@ class ClientbookSettings(dg.ConfigurableResource):
     weight_depth: float = Field(default=0.15, description="Weight of relationship depth in the valuation score.")
     discount_rate: float = Field(default=0.12, description="Annual discount rate of the book valuation DCF.")
     growth_rate: float = Field(default=0.02, description="Annual growth of retained revenue in the DCF.")
-    horizon_years: int = Field(default=10, description="Years of future revenue the DCF counts.")
+    horizon_years: int = Field(default=10, description="Years of future revenue the DCF and CLV count.")
+    concentration_threshold: float = Field(
+        default=0.20, description="Share of MRR above which one client is flagged as a concentration risk."
+    )
+    concentration_haircut: float = Field(
+        default=0.50,
+        description="Share of the book value held above the threshold by single clients that the valuation deducts.",
+    )
+    pareto_client_share: float = Field(
+        default=0.20, description="The top share of clients whose share of MRR is reported (Pareto)."
+    )
+    passive_window_months: int = Field(
+        default=12, description="A client with no MRR is passive if invoiced or contacted within this many months."
+    )
+    strategic_top_share: float = Field(
+        default=0.10, description="Active clients in this top share by MRR are strategic."
+    )
+    strategic_min_tenure_months: int = Field(
+        default=120, description="Active clients with at least this many months of tenure are strategic."
+    )
+    strategic_segment_label: str = Field(
+        default="strategic", description="CRM segment label (case-insensitive) that marks a client strategic."
+    )
+    churn_horizon_months: int = Field(
+        default=3, description="Churn prediction window: churn within this many months after the scored month."
+    )
+    churn_backtest_months: int = Field(
+        default=12, description="How many past months the churn model is backtested on."
+    )
 
     def as_of_date(self) -> dt.date:
         """The run's as-of date as a date."""
@@ -69,4 +97,11 @@ class ClientbookSettings(dg.ConfigurableResource):
             "weight_retention": self.weight_retention,
             "weight_growth": self.weight_growth,
             "weight_depth": self.weight_depth,
+            "concentration_threshold": self.concentration_threshold,
+            "pareto_client_share": self.pareto_client_share,
+            "passive_window_months": self.passive_window_months,
+            "strategic_top_share": self.strategic_top_share,
+            "strategic_min_tenure_months": self.strategic_min_tenure_months,
+            "strategic_segment_label": self.strategic_segment_label,
+            "churn_horizon_months": self.churn_horizon_months,
         }

@@ -79,6 +79,14 @@ RULES: tuple[SqlRule, ...] = (
         "group by currency order by currency",
     ),
     SqlRule(
+        ("marts", "fct_costs"),
+        "cost_fx_rate_found",
+        "Every cost has an FX rate for its currency and the reporting currency within fx_max_age_days.",
+        "select currency, min(cost_month) as first_cost_month, max(cost_month) as last_cost_month, "
+        "count(*) as costs from marts.fct_costs where not coalesce(has_fx_rate, false) "
+        "group by currency order by currency",
+    ),
+    SqlRule(
         ("marts", "fct_revenue_by_customer_month"),
         "revenue_reconciles_to_invoices",
         "Recognised revenue equals the converted net invoiced amount, to the cent, recurring and one-off.",

@@ -30,18 +30,25 @@ UNKNOWN_CUSTOMER = RowRule(
 
 
 # The FX rule (docs/extracts.md): a line in another currency than EUR needs a rate of its currency
-# published on its issue date or within `fx_max_age_days` before it (staging.fx_policy holds the
-# setting of the build); otherwise the line is quarantined, never converted at 0 or 1. A currency
-# the rates do not know at all is quarantined the same way. `t` is the row being checked.
-NO_FX_RATE = RowRule(
-    "no_fx_rate",
-    "currency",
-    "t.currency != 'EUR' and regexp_full_match(t.currency, '[A-Z]{3}') and not exists ("
-    "select 1 from staging.stg_fx__rates as r, staging.fx_policy as p "
-    "where r.currency = t.currency and r.rate_date <= t.issue_date "
-    "and r.rate_date >= t.issue_date - p.max_age_days)",
-    "a rate of the line's currency was published on its issue date or at most fx_max_age_days before.",
-)
+# published on its date (an invoice's issue date, a cost's month) or within `fx_max_age_days` before
+# it (staging.fx_policy holds the setting of the build); otherwise the row is quarantined, never
+# converted at 0 or 1. A currency the rates do not know at all is quarantined the same way. `t` is
+# the row being checked.
+def _no_fx_rate(date_column: str) -> RowRule:
+    return RowRule(
+        "no_fx_rate",
+        "currency",
+        "t.currency != 'EUR' and regexp_full_match(t.currency, '[A-Z]{3}') and not exists ("
+        "select 1 from staging.stg_fx__rates as r, staging.fx_policy as p "
+        f"where r.currency = t.currency and r.rate_date <= t.{date_column} "
+        f"and r.rate_date >= t.{date_column} - p.max_age_days)",
+        f"a rate of the row's currency was published on its {date_column} or at most fx_max_age_days before.",
+    )
+
+
+NO_FX_RATE = _no_fx_rate("issue_date")
+NO_COST_FX_RATE = _no_fx_rate("cost_month")
+FX_RULES = (NO_FX_RATE, NO_COST_FX_RATE)
 
 
 def _code(column: str, letters: int) -> RowRule:
@@ -92,6 +99,7 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
     COSTS.entity: (
         UNKNOWN_CUSTOMER,
         _code("currency", 3),
+        NO_COST_FX_RATE,
         RowRule("out_of_range", "amount", "amount < 0", "a cost is not negative."),
         RowRule("not_month_start", "cost_month", "day(cost_month) != 1", "cost_month is the first day of a month."),
     ),

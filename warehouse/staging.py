@@ -26,7 +26,7 @@ from warehouse.identity import name_match_key, normalise_tax_id
 from warehouse.manifest import MANIFEST
 from warehouse.notation import clean, notation_params, typed
 from warehouse.profiles import Profile
-from warehouse.rules import NO_FX_RATE, ROW_RULES
+from warehouse.rules import FX_RULES, ROW_RULES
 
 OVER_THRESHOLD = "file_over_threshold"
 QUARANTINE_DDL = """
@@ -122,7 +122,7 @@ def build_staging(conn: duckdb.DuckDBPyConnection, extract: Extract, profile: Pr
     if extract is CUSTOMERS:
         _tax_id_lookup(conn, raw)
     with transaction(conn):
-        if NO_FX_RATE in ROW_RULES.get(extract.entity, ()):
+        if any(r in ROW_RULES.get(extract.entity, ()) for r in FX_RULES):
             conn.execute("create or replace table staging.fx_policy as select ?::integer as max_age_days",
                          [fx_max_age_days])
         run(f"create or replace temp table typed as {_typed_sql(extract, raw)}")

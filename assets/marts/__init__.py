@@ -22,6 +22,10 @@ MART_TABLES = (
         "billing", "Invoice and credit-note lines in the reporting currency, with the months they pay for.",
     ),
     SqlTable(
+        "marts", "fct_costs", [("staging", "stg_billing__costs"), ("staging", "stg_fx__rates"), XWALK],
+        "billing", "Cost to serve per client and month in the reporting currency.",
+    ),
+    SqlTable(
         "marts", "fct_revenue_by_customer_month", [("marts", "fct_invoice_lines")],
         "revenue", "Recognised recurring and one-off revenue per client and month in the reporting currency.",
     ),

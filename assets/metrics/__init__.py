@@ -1,10 +1,11 @@
-"""Metrics: MRR and its movements, churn and retention, and client satisfaction."""
+"""Metrics: MRR and its movements, churn and retention, client satisfaction, and client value."""
 
 from assets.sql_asset import SqlTable, sql_asset
 
 REVENUE = [("marts", "fct_revenue_by_customer_month")]
 CUSTOMER_MRR = [("metrics", "mrr_by_customer_month")]
 SURVEYS = [("marts", "fct_survey_responses")]
+CUSTOMERS = ("marts", "dim_customers")
 
 METRIC_TABLES = (
     SqlTable(
@@ -35,6 +36,30 @@ METRIC_TABLES = (
     SqlTable(
         "metrics", "ces_by_month", SURVEYS, "satisfaction",
         "Mean Customer Effort Score per month and scale, with the scale's direction.", preview_rows=True,
+    ),
+    SqlTable(
+        "metrics", "profit_by_customer_month", [*REVENUE, ("marts", "fct_costs")], "value",
+        "Revenue, cost to serve and margin per client and month; clients costing more than they bring are flagged.",
+    ),
+    SqlTable(
+        "metrics", "concentration_by_month", CUSTOMER_MRR, "value",
+        "How concentrated MRR is: largest client vs the threshold, CR5, CR10, Pareto share, HHI, Gini.",
+        preview_rows=True,
+    ),
+    SqlTable(
+        "metrics", "lorenz_by_month", CUSTOMER_MRR, "value",
+        "Lorenz curve points of MRR per month (clients from smallest to largest).",
+    ),
+    SqlTable(
+        "metrics", "concentration_by_segment_month", [*CUSTOMER_MRR, CUSTOMERS], "value",
+        "HHI of MRR across industries, countries and size bands per month, with the largest group.",
+        preview_rows=True,
+    ),
+    SqlTable(
+        "metrics", "client_class_by_month",
+        [*CUSTOMER_MRR, CUSTOMERS, ("marts", "fct_invoice_lines"), ("marts", "fct_interactions"),
+         ("marts", "client_crosswalk")],
+        "value", "Each client's class per month (strategic, reference, active, passive, potential), RFM and segments.",
     ),
 )
 

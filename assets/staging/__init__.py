@@ -11,7 +11,7 @@ from warehouse.contract import CUSTOMERS, EXTRACTS, FX_RATES, Extract
 from warehouse.db import markdown_table, schema_markdown
 from warehouse.errors import redacted_errors
 from warehouse.profiles import ProfileError, load_profile
-from warehouse.rules import NO_FX_RATE, ROW_RULES, UNKNOWN_CUSTOMER
+from warehouse.rules import FX_RULES, ROW_RULES, UNKNOWN_CUSTOMER
 from warehouse.staging import build_staging
 
 
@@ -21,7 +21,7 @@ def _rule_deps(extract: Extract) -> list[dg.AssetKey]:
     deps = []
     if extract is not CUSTOMERS and UNKNOWN_CUSTOMER in rules:
         deps.append(dg.AssetKey(["staging", CUSTOMERS.staging_table]))
-    if NO_FX_RATE in rules:
+    if any(r in rules for r in FX_RULES):
         deps.append(dg.AssetKey(["staging", FX_RATES.staging_table]))
     return deps
 
