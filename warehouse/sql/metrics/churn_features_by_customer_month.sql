@@ -1,0 +1,154 @@
+-- The churn model's panel: one row per client and month the client is active, with what was
+-- known at the end of that month, and the label: did the client churn (MRR to 0) within the next
+-- $churn_horizon_months months? The label is null while those months are not all observed.
+-- Every feature uses only data up to feature_month (the backtest depends on it).
+with
+
+customer_months as (
+    select * from metrics.mrr_by_customer_month
+),
+
+customers as (
+    select * from marts.dim_customers
+),
+
+revenue as (
+    select * from metrics.profit_by_customer_month
+),
+
+interactions as (
+    select
+        customer_id,
+        interaction_month,
+        count(*) as interactions
+    from marts.fct_interactions
+    group by all
+),
+
+responses as (
+    select * from marts.fct_survey_responses
+),
+
+first_active as (
+    select
+        customer_id,
+        min(revenue_month) as first_active_month
+    from customer_months
+    where is_active
+    group by customer_id
+),
+
+history as (
+    select
+        customer_months.customer_id,
+        customer_months.revenue_month as feature_month,
+        customer_months.is_active,
+        customer_months.mrr,
+        date_diff('month', first_active.first_active_month, customer_months.revenue_month) + 1 as tenure_months,
+        (customer_months.mrr - lag(customer_months.mrr, 3) over by_month)
+        / nullif(lag(customer_months.mrr, 3) over by_month, 0) as mrr_change_3m_rate,
+        count(*) filter (where customer_months.movement = 'contraction') over last_6 as contractions_6m,
+        count(*) filter (where customer_months.movement = 'expansion') over last_6 as expansions_6m,
+        count(*) filter (where customer_months.movement = 'reactivation') over up_to as reactivations,
+        -- the label: a churn movement in one of the next horizon months
+        bool_or(customer_months.movement = 'churn') over (
+            partition by customer_months.customer_id order by customer_months.revenue_month
+            range between interval 1 month following and ($churn_horizon_months * interval 1 month) following
+        ) as churns_within_horizon
+    from customer_months
+    inner join first_active on customer_months.customer_id = first_active.customer_id
+    window
+        by_month as (partition by customer_months.customer_id order by customer_months.revenue_month),
+        last_6 as (
+            partition by customer_months.customer_id order by customer_months.revenue_month
+            range between interval 5 month preceding and current row
+        ),
+        up_to as (partition by customer_months.customer_id order by customer_months.revenue_month)
+),
+
+panel as (
+    select * from history
+    where is_active
+),
+
+revenue_12 as (
+    select
+        panel.customer_id,
+        panel.feature_month,
+        sum(revenue.revenue - revenue.recurring_revenue) as one_off_revenue_12m,
+        sum(revenue.cost) filter (where revenue.has_cost) / nullif(sum(revenue.revenue), 0) as cost_to_revenue_12m
+    from panel
+    inner join revenue
+        on panel.customer_id = revenue.customer_id
+        and revenue.revenue_month > panel.feature_month - interval 12 month
+        and revenue.revenue_month <= panel.feature_month
+    group by panel.customer_id, panel.feature_month
+),
+
+touches as (
+    select
+        panel.customer_id,
+        panel.feature_month,
+        sum(interactions.interactions) filter (
+            where interactions.interaction_month > panel.feature_month - interval 3 month
+        ) as interactions_3m,
+        sum(interactions.interactions) filter (
+            where interactions.interaction_month > panel.feature_month - interval 12 month
+        ) as interactions_12m,
+        date_diff('month', max(interactions.interaction_month), panel.feature_month) as months_since_interaction
+    from panel
+    inner join interactions
+        on panel.customer_id = interactions.customer_id and interactions.interaction_month <= panel.feature_month
+    group by panel.customer_id, panel.feature_month
+),
+
+answers as (
+    select
+        panel.customer_id,
+        panel.feature_month,
+        arg_max(responses.score, responses.submitted_at) filter (where responses.survey_type = 'nps')
+            as last_nps_score,
+        arg_max(responses.nps_class, responses.submitted_at) filter (where responses.survey_type = 'nps')
+            as last_nps_class,
+        count(*) filter (where responses.response_month > panel.feature_month - interval 12 month)
+            as responses_12m,
+        avg(responses.is_csat_top_box::integer) filter (
+            where responses.survey_type = 'csat' and responses.response_month > panel.feature_month - interval 12 month
+        ) as csat_top_box_rate_12m
+    from panel
+    inner join responses
+        on panel.customer_id = responses.customer_id and responses.response_month <= panel.feature_month
+    group by panel.customer_id, panel.feature_month
+)
+
+select
+    panel.customer_id,
+    panel.feature_month,
+    case
+        when panel.feature_month + ($churn_horizon_months * interval 1 month) <= $reference_month
+            then coalesce(panel.churns_within_horizon, false)
+    end as churned_next_3m,
+    panel.tenure_months,
+    panel.mrr::double as mrr,
+    round(panel.mrr_change_3m_rate, 6) as mrr_change_3m_rate,
+    panel.contractions_6m,
+    panel.expansions_6m,
+    panel.reactivations,
+    coalesce(revenue_12.one_off_revenue_12m, 0)::double as one_off_revenue_12m,
+    round(revenue_12.cost_to_revenue_12m, 6) as cost_to_revenue_12m,
+    coalesce(touches.interactions_3m, 0) as interactions_3m,
+    coalesce(touches.interactions_12m, 0) as interactions_12m,
+    touches.months_since_interaction,
+    answers.last_nps_score,
+    coalesce(answers.last_nps_class, 'none') as last_nps_class,
+    coalesce(answers.responses_12m, 0) as responses_12m,
+    round(answers.csat_top_box_rate_12m, 6) as csat_top_box_rate_12m,
+    coalesce(customers.size_band, 'unknown') as size_band,
+    coalesce(customers.industry, 'unknown') as industry,
+    coalesce(customers.country, 'unknown') as country
+from panel
+left join revenue_12 on panel.customer_id = revenue_12.customer_id and panel.feature_month = revenue_12.feature_month
+left join touches on panel.customer_id = touches.customer_id and panel.feature_month = touches.feature_month
+left join answers on panel.customer_id = answers.customer_id and panel.feature_month = answers.feature_month
+left join customers on panel.customer_id = customers.customer_id
+order by panel.customer_id, panel.feature_month
