@@ -1,5 +1,7 @@
 """Metrics: MRR and its movements, churn and retention, client satisfaction, and client value."""
 
+from assets.metrics.churn import churn_risk
+from assets.metrics.clv import clv
 from assets.sql_asset import SqlTable, sql_asset
 
 REVENUE = [("marts", "fct_revenue_by_customer_month")]
@@ -61,6 +63,12 @@ METRIC_TABLES = (
          ("marts", "client_crosswalk")],
         "value", "Each client's class per month (strategic, reference, active, passive, potential), RFM and segments.",
     ),
+    SqlTable(
+        "metrics", "churn_features_by_customer_month",
+        [*CUSTOMER_MRR, CUSTOMERS, ("metrics", "profit_by_customer_month"), ("marts", "fct_interactions"),
+         *SURVEYS],
+        "value", "The churn model's panel: what was known about each active client at each month's end.",
+    ),
 )
 
-metric_assets = [sql_asset(t) for t in METRIC_TABLES]
+metric_assets = [*(sql_asset(t) for t in METRIC_TABLES), clv, churn_risk]

@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 from assets.settings import ClientbookSettings
 from assets.sql_asset import SqlTable, sql_asset
 from assets.valuation.dcf import annual_retention, book_value
+from assets.valuation.history import book_valuation_by_month
 from warehouse.db import preview_markdown, replace_table_from_frame
 from warehouse.errors import redacted_errors
 
@@ -76,4 +77,4 @@ valuation_score_by_customer = sql_asset(
     )
 )
 
-valuation_assets = [book_valuation, valuation_score_by_customer]
+valuation_assets = [book_valuation, valuation_score_by_customer, book_valuation_by_month]

@@ -1,0 +1,100 @@
+"""Churn risk: a classifier on the churn panel, backtested month by month against BG/NBD P(alive)."""
+
+import datetime as dt
+from collections.abc import Iterator
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from assets.metrics import bgnbd, churn_model
+from assets.metrics.model_fit import ModelFitError
+from assets.settings import ClientbookSettings, reference_month
+from warehouse import value_inputs
+from warehouse.db import markdown_table, replace_table_from_frame
+from warehouse.errors import redacted_errors
+
+DEPS = [dg.AssetKey(["metrics", "churn_features_by_customer_month"]), dg.AssetKey(["marts", "fct_invoice_lines"])]
+BACKTEST_SCHEMA = {"backtest_month": pl.Date, "model": pl.String, "clients": pl.Int64, "churners": pl.Int64,
+                   "roc_auc": pl.Float64, "precision_top_decile": pl.Float64}
+
+
+def _month_end(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _add_months(month: dt.date, months: int) -> dt.date:
+    y, m = divmod(month.year * 12 + month.month - 1 + months, 12)
+    return dt.date(y, m + 1, 1)
+
+
+def p_alive_at(conn: object, cutoff: dt.date) -> pl.DataFrame:
+    """BG/NBD P(alive) of every client purchased by `cutoff`, fitted on the purchases up to it."""
+    data = value_inputs.purchases(conn, cutoff)
+    x, t_x, T = (data[c].to_numpy() for c in ("frequency", "recency", "age"))
+    params = bgnbd.fit(x, t_x, T)
+    return data.select("customer_id").with_columns(pl.Series("p_alive", bgnbd.p_alive(params, x, t_x, T)))
+
+
+def backtest_months(month: dt.date, horizon: int, count: int) -> list[dt.date]:
+    """The `count` latest months whose churn labels are all observed by `month`."""
+    last = _add_months(month, -horizon)
+    return [_add_months(last, -k) for k in range(count - 1, -1, -1)]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["metrics", "churn_risk_by_customer"], deps=DEPS, group_name="value", kinds={"duckdb", "python"},
+                     description="Each active client's probability of churning in the next months, with its decile."),
+        dg.AssetSpec(["metrics", "churn_backtest"], deps=DEPS, group_name="value", kinds={"duckdb", "python"},
+                     description="Time-based backtest of the churn classifier vs BG/NBD P(alive): ROC AUC, "
+                                 "precision at the top decile."),
+    ],
+)
+def churn_risk(context: dg.AssetExecutionContext, settings: ClientbookSettings,
+               duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
+    """Backtest the classifier on past months, then score the clients active in the reference month."""
+    month = reference_month(settings.as_of_date())
+    horizon = settings.churn_horizon_months
+    with duckdb.get_connection() as conn, redacted_errors("metrics.churn_risk_by_customer"):
+        panel = conn.execute("select * from metrics.churn_features_by_customer_month").pl()
+        active = panel.filter(pl.col("feature_month") == month).select("customer_id", "mrr")
+        problem = ""
+        try:
+            months = backtest_months(month, horizon, settings.churn_backtest_months)
+            baseline = pl.concat([
+                p_alive_at(conn, _month_end(m)).select(
+                    "customer_id", pl.lit(m).alias("feature_month"), (1 - pl.col("p_alive")).alias("score"))
+                for m in months
+            ])
+            rows = churn_model.backtest(panel, months, baseline, horizon_months=horizon)
+            scored = churn_model.fit_and_score(panel, month, horizon_months=horizon)
+        except (churn_model.ChurnModelError, ModelFitError) as exc:
+            # too little history to learn from (a young book): the risk stays unknown, never guessed
+            problem = str(exc)
+            context.log.warning(f"churn model not trained: {problem}")
+            rows, scored = [], pl.DataFrame(schema={"customer_id": pl.String, "churn_probability": pl.Float64,
+                                                    "risk_decile": pl.Int64})
+        try:
+            alive = p_alive_at(conn, settings.as_of_date())
+        except ModelFitError as exc:
+            context.log.warning(f"P(alive) not computed: {exc}")
+            alive = pl.DataFrame(schema={"customer_id": pl.String, "p_alive": pl.Float64})
+        risk = active.join(scored, on="customer_id", how="left").join(alive, on="customer_id", how="left").select(
+            "customer_id", pl.lit(month).alias("reference_month"), pl.col("mrr").round(2).cast(pl.Decimal(18, 2)),
+            pl.col("churn_probability").round(6), pl.col("risk_decile").cast(pl.Int32), pl.col("p_alive").round(6),
+        ).sort("customer_id")
+        backtest = pl.DataFrame([r.__dict__ for r in rows], schema=BACKTEST_SCHEMA)
+        replace_table_from_frame(conn, "metrics", "churn_risk_by_customer", risk)
+        replace_table_from_frame(conn, "metrics", "churn_backtest", backtest)
+    summary = churn_model.summarise(rows) if rows else {}
+    metrics = {f"{model}_{name}": round(value, 4) for model, values in summary.items()
+               for name, value in values.items() if name in ("mean_roc_auc", "mean_precision_top_decile")}
+    yield dg.MaterializeResult(asset_key=["metrics", "churn_risk_by_customer"], metadata={
+        "dagster/row_count": risk.height, "horizon_months": horizon, **metrics,
+        **({"not_trained_because": problem} if problem else {}),
+    })
+    yield dg.MaterializeResult(asset_key=["metrics", "churn_backtest"], metadata={
+        "dagster/row_count": backtest.height, **metrics,
+        "preview": dg.MetadataValue.md(markdown_table(backtest.columns, backtest.rows())),
+    })
