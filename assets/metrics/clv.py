@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import dagster as dg
+import numpy as np
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
@@ -65,6 +66,14 @@ def holdout_report(conn: object, as_of: dt.date) -> tuple[list[dict[str, object]
          "value": round(float(predicted.sum()), 2), "fitted_to": cutoff, "customers": calib.height},
     ]
     return rows, by_frequency
+
+
+def own_average(frequency: np.ndarray, mean_spend: np.ndarray) -> np.ndarray:
+    """The fallback when Gamma-Gamma cannot be fitted: a client's own mean repeat spend, and for a client
+    without repeat purchases the average of those means (the same population-mean rule as Gamma-Gamma)."""
+    repeat = (frequency > 0) & (mean_spend > 0)
+    population = float(mean_spend[repeat].mean()) if repeat.any() else float("nan")
+    return np.where(repeat, mean_spend, population)
 
 
 def _fit_rows(model: str, params: object, fitted_to: dt.date) -> list[dict[str, object]]:
@@ -124,8 +133,8 @@ def clv(context: dg.AssetExecutionContext, settings: ClientbookSettings,
             pl.Series("discounted_purchases", bgnbd.discounted_expected_purchases(
                 bg, x, t_x, T_, horizon, monthly_rate(settings.discount_rate))) if bg
             else none.alias("discounted_purchases"),
-            pl.Series("expected_spend", gamma_gamma.expected_spend(gg, x, spend)) if gg
-            else none.alias("expected_spend"),
+            pl.Series("expected_spend", gamma_gamma.expected_spend(gg, x, spend) if gg else own_average(x, spend)),
+            pl.lit("gamma_gamma" if gg else "own_average").alias("spend_model"),
         )
         rates = (contractual.clients if contractual else pl.DataFrame(schema=CONTRACTUAL_SCHEMA)).select(
             "customer_id", "renewals", "margin_rate", "monthly_margin", pl.col("value").alias("clv_contractual"),
