@@ -1,0 +1,94 @@
+"""Client value tables end to end on tests/fixtures/tiny (June 2024, see test_tiny_extracts.py).
+
+June MRR: C1 150, C2 80, C3 60, C6 100 = 390 (C4 churned after May; C5 a prospect never billed).
+Costs: C1 60 and C2 90 in June. Referrals: C1 → C3 (active since January), C3 → C6 (since May).
+"""
+
+import datetime as dt
+
+import pytest
+
+from tests.e2e.conftest import query
+
+JUNE = dt.date(2024, 6, 1)
+TABLES = (
+    "marts.fct_costs", "metrics.profit_by_customer_month", "metrics.concentration_by_month", "metrics.lorenz_by_month",
+    "metrics.concentration_by_segment_month", "metrics.client_class_by_month", "metrics.churn_features_by_customer_month",
+    "metrics.clv_by_customer", "metrics.clv_model_fit", "metrics.churn_risk_by_customer",
+    "valuation.book_valuation_by_month", "valuation.book_valuation_sensitivity", "valuation.book_valuation_by_segment",
+)
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_client_value_table_is_built(tiny_run, table):
+    _, wh = tiny_run
+    assert query(wh, f"select count(*) > 0 from {table}") == [(True,)]
+
+
+def test_concentration_in_june(tiny_run):
+    _, wh = tiny_run
+    row = query(wh, "select active_clients, largest_client_share, is_largest_over_threshold, cr5, "
+                    "pareto_revenue_share, hhi, effective_clients, gini "
+                    "from metrics.concentration_by_month where revenue_month = ?", [JUNE])[0]
+    # shares 150/390 = 0.384615 (over 20%), 80/390, 60/390, 100/390; CR5 = 1; Pareto top ceil(0.2 × 4) = 1 client;
+    # HHI = (150² + 80² + 60² + 100²) / 390² = 42,500 / 152,100 = 0.279421 → 1 / HHI = 3.5788;
+    # Gini: ascending 60, 80, 100, 150: Σ i·x = 60 + 160 + 300 + 600 = 1,120 → 2,240 / 1,560 − 5/4 = 0.185897
+    assert row == (4, 0.384615, True, 1.0, 0.384615, 0.279421, 3.5788, 0.185897)
+
+
+def test_profit_in_june(tiny_run):
+    _, wh = tiny_run
+    rows = query(wh, "select customer_id, revenue::double, cost::double, margin::double, margin_rate, "
+                     "is_cost_over_revenue from metrics.profit_by_customer_month where revenue_month = ? "
+                     "and has_cost order by 1", [JUNE])
+    # C1: 150 − 60 = 90, 90/150 = 0.6; C2: 80 − 90 = −10, −10/80 = −0.125, cost over revenue
+    assert rows == [("C1", 150.0, 60.0, 90.0, 0.6, False), ("C2", 80.0, 90.0, -10.0, -0.125, True)]
+
+
+def test_client_classes_in_june(tiny_run):
+    _, wh = tiny_run
+    classes = dict(query(wh, "select customer_id, client_class from metrics.client_class_by_month "
+                             "where class_month = ?", [JUNE]))
+    assert classes == {
+        "C1": "strategic",  # the top ceil(10% × 4) = 1 active client by MRR (also a reference)
+        "C2": "active",
+        "C3": "reference",  # referred C6, active since May
+        "C4": "passive",  # no MRR in June, invoiced in May: within the 12-month window
+        "C5": "potential",  # never invoiced
+        "C6": "active",
+    }
+
+
+def test_the_book_value_adds_up(tiny_run):
+    _, wh = tiny_run
+    book = query(wh, "select book_value_before_adjustment::double, concentration_adjustment::double, "
+                     "book_value::double, clients from valuation.book_valuation_by_month where valuation_month = ?",
+                 [JUNE])[0]
+    clients = [float(v) for (v,) in query(
+        wh, "select clv_contractual from metrics.clv_by_customer where clv_contractual is not null")]
+    # the book is the sum of the clients' contractual values (each rounded to the cent)
+    assert len(clients) == book[3] == 4
+    assert book[0] == pytest.approx(sum(clients), abs=0.01 * len(clients))
+    # the adjustment: −0.5 × the value each client holds above 20% of the book
+    excess = sum(max(0.0, v - 0.2 * sum(clients)) for v in clients)
+    assert book[1] == pytest.approx(-0.5 * excess, abs=0.05)
+    assert book[2] == pytest.approx(book[0] + book[1], abs=0.01)
+    base = query(wh, "select book_value::double from valuation.book_valuation_sensitivity where is_base_case")
+    assert base == [(book[0],)]
+    for dimension, total in query(wh, "select dimension, sum(book_value)::double from "
+                                      "valuation.book_valuation_by_segment where valuation_month = ? group by 1",
+                                  [JUNE]):
+        assert total == pytest.approx(book[0], abs=0.05), dimension
+
+
+def test_a_young_book_gets_no_churn_probabilities_and_says_why(tiny_run):
+    result, wh = tiny_run
+    # six months and one churner cannot train a classifier: the risk stays null, never guessed
+    assert query(wh, "select count(*), count(churn_probability) from metrics.churn_risk_by_customer") == [(4, 0)]
+    assert query(wh, "select count(*) from metrics.churn_backtest") == [(0,)]
+    materialisations = result.get_asset_materialization_events()
+    reasons = [
+        e.materialization.metadata["not_trained_because"].value for e in materialisations
+        if e.asset_key.path == ["metrics", "churn_risk_by_customer"]
+    ]
+    assert reasons and ("could not be fitted" in reasons[0] or "at least" in reasons[0])
