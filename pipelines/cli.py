@@ -27,6 +27,13 @@ def _currency(text: str) -> str:
     return text.upper()
 
 
+def _month(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a month in YYYY-MM form: {text!r}") from None
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -63,6 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", type=_date, default=None, help="as-of date YYYY-MM-DD (default: today, Budapest)")
     run.add_argument("--currency", type=_currency, default="EUR", help="reporting currency (default EUR)")
     run.set_defaults(func=cmd_run)
+
+    report = sub.add_parser("report", help="write the HTML report of a month", description=cmd_report.__doc__)
+    report.add_argument("--warehouse", type=Path, required=True, help="DuckDB warehouse file to read (read-only)")
+    report.add_argument("--month", type=_month, default=None, help="month YYYY-MM (default: the latest month built)")
+    report.add_argument(
+        "--out", type=Path, default=None, help="HTML file to write (default: <warehouse folder>/report_<YYYY-MM>.html)"
+    )
+    report.set_defaults(func=cmd_report)
     return parser
 
 
@@ -100,6 +115,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     _dagster_home()
     as_of = args.as_of or today_in_firm_tz()
     return run_nightly(args.landing, args.warehouse, as_of, args.currency)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one self-contained HTML report of the client book as of a month; print its path."""
+    from warehouse.report import ReportError
+    from warehouse.report.html import write_report
+
+    try:
+        out = write_report(args.warehouse, args.month, args.out)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(out)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
