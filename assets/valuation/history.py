@@ -1,8 +1,8 @@
 """The book's value month by month (as-of history), its sensitivity grid and its segment totals."""
 
 import datetime as dt
-from collections.abc import Iterator
 import itertools
+from collections.abc import Iterator
 
 import dagster as dg
 import polars as pl

@@ -13,7 +13,8 @@ from tests.e2e.conftest import query
 JUNE = dt.date(2024, 6, 1)
 TABLES = (
     "marts.fct_costs", "metrics.profit_by_customer_month", "metrics.concentration_by_month", "metrics.lorenz_by_month",
-    "metrics.concentration_by_segment_month", "metrics.client_class_by_month", "metrics.churn_features_by_customer_month",
+    "metrics.concentration_by_segment_month", "metrics.client_class_by_month",
+    "metrics.churn_features_by_customer_month",
     "metrics.clv_by_customer", "metrics.clv_model_fit", "metrics.churn_risk_by_customer",
     "valuation.book_valuation_by_month", "valuation.book_valuation_sensitivity", "valuation.book_valuation_by_segment",
 )
@@ -92,3 +93,19 @@ def test_a_young_book_gets_no_churn_probabilities_and_says_why(tiny_run):
         if e.asset_key.path == ["metrics", "churn_risk_by_customer"]
     ]
     assert reasons and ("could not be fitted" in reasons[0] or "at least" in reasons[0])
+
+
+def test_churn_labels_are_known_only_when_the_horizon_is_observed(tiny_run):
+    _, wh = tiny_run
+    rows = query(wh, "select customer_id, strftime(feature_month, '%Y-%m'), churned_next_3m "
+                     "from metrics.churn_features_by_customer_month where churned_next_3m is not null order by 2, 1")
+    # labels need feature_month + 3 ≤ June: January to March only. C3 churns in March (after Jan, Feb);
+    # C4 churns in June: inside Mar's window (Apr-Jun), outside Feb's (Mar-May). C1, C2 never churn.
+    assert rows == [
+        ("C1", "2024-01", False), ("C2", "2024-01", False), ("C3", "2024-01", True),
+        ("C1", "2024-02", False), ("C2", "2024-02", False), ("C3", "2024-02", True), ("C4", "2024-02", False),
+        ("C1", "2024-03", False), ("C2", "2024-03", False), ("C4", "2024-03", True),
+    ]
+    # every active client-month is in the panel: C1 6 + C2 6 + C3 5 (not March) + C4 4 + C6 2 = 23
+    assert query(wh, "select count(*), count(*) filter (where churned_next_3m is null) "
+                     "from metrics.churn_features_by_customer_month") == [(23, 13)]

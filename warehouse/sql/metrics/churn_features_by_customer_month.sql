@@ -49,12 +49,7 @@ history as (
         / nullif(lag(customer_months.mrr, 3) over by_month, 0) as mrr_change_3m_rate,
         count(*) filter (where customer_months.movement = 'contraction') over last_6 as contractions_6m,
         count(*) filter (where customer_months.movement = 'expansion') over last_6 as expansions_6m,
-        count(*) filter (where customer_months.movement = 'reactivation') over up_to as reactivations,
-        -- the label: a churn movement in one of the next horizon months
-        bool_or(customer_months.movement = 'churn') over (
-            partition by customer_months.customer_id order by customer_months.revenue_month
-            range between interval 1 month following and ($churn_horizon_months * interval 1 month) following
-        ) as churns_within_horizon
+        count(*) filter (where customer_months.movement = 'reactivation') over up_to as reactivations
     from customer_months
     inner join first_active on customer_months.customer_id = first_active.customer_id
     window
@@ -66,9 +61,45 @@ history as (
         up_to as (partition by customer_months.customer_id order by customer_months.revenue_month)
 ),
 
-panel as (
-    select * from history
+churns as (
+    select
+        customer_id,
+        revenue_month as churn_month
+    from customer_months
+    where movement = 'churn'
+),
+
+active_months as (
+    select
+        *,
+        feature_month + to_months($churn_horizon_months) as horizon_end_month
+    from history
     where is_active
+),
+
+churns_ahead as (
+    select
+        active_months.customer_id,
+        active_months.feature_month,
+        count(churns.churn_month) as churns
+    from active_months
+    left join churns
+        on
+            active_months.customer_id = churns.customer_id
+            and active_months.feature_month < churns.churn_month
+            and active_months.horizon_end_month >= churns.churn_month
+    group by active_months.customer_id, active_months.feature_month
+),
+
+panel as (
+    -- the label: a churn movement in one of the next horizon months, known once they all are
+    select
+        active_months.*,
+        case when active_months.horizon_end_month <= $reference_month then churns_ahead.churns > 0 end
+            as churned_next_3m
+    from active_months
+    inner join churns_ahead
+        on active_months.customer_id = churns_ahead.customer_id and active_months.feature_month = churns_ahead.feature_month
 ),
 
 revenue_12 as (
@@ -79,9 +110,10 @@ revenue_12 as (
         sum(revenue.cost) filter (where revenue.has_cost) / nullif(sum(revenue.revenue), 0) as cost_to_revenue_12m
     from panel
     inner join revenue
-        on panel.customer_id = revenue.customer_id
-        and revenue.revenue_month > panel.feature_month - interval 12 month
-        and revenue.revenue_month <= panel.feature_month
+        on
+            panel.customer_id = revenue.customer_id
+            and revenue.revenue_month > panel.feature_month - interval 12 month
+            and panel.feature_month >= revenue.revenue_month
     group by panel.customer_id, panel.feature_month
 ),
 
@@ -98,7 +130,7 @@ touches as (
         date_diff('month', max(interactions.interaction_month), panel.feature_month) as months_since_interaction
     from panel
     inner join interactions
-        on panel.customer_id = interactions.customer_id and interactions.interaction_month <= panel.feature_month
+        on panel.customer_id = interactions.customer_id and panel.feature_month >= interactions.interaction_month
     group by panel.customer_id, panel.feature_month
 ),
 
@@ -117,17 +149,14 @@ answers as (
         ) as csat_top_box_rate_12m
     from panel
     inner join responses
-        on panel.customer_id = responses.customer_id and responses.response_month <= panel.feature_month
+        on panel.customer_id = responses.customer_id and panel.feature_month >= responses.response_month
     group by panel.customer_id, panel.feature_month
 )
 
 select
     panel.customer_id,
     panel.feature_month,
-    case
-        when panel.feature_month + ($churn_horizon_months * interval 1 month) <= $reference_month
-            then coalesce(panel.churns_within_horizon, false)
-    end as churned_next_3m,
+    panel.churned_next_3m,
     panel.tenure_months,
     panel.mrr::double as mrr,
     round(panel.mrr_change_3m_rate, 6) as mrr_change_3m_rate,

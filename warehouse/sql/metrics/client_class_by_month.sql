@@ -69,7 +69,7 @@ spine as (
         unnest(generate_series(
             greatest(
                 date_trunc('month', customers.created_date),
-                (select min(invoice_month) from invoice_months)
+                (select min(invoice_months.invoice_month) from invoice_months)
             ),
             $reference_month::date,
             interval 1 month
@@ -97,8 +97,9 @@ history as (
     left join invoice_months
         on spine.customer_id = invoice_months.customer_id and spine.class_month = invoice_months.invoice_month
     left join interaction_months
-        on spine.customer_id = interaction_months.customer_id
-        and spine.class_month = interaction_months.interaction_month
+        on
+            spine.customer_id = interaction_months.customer_id
+            and spine.class_month = interaction_months.interaction_month
     window
         cumulative as (partition by spine.customer_id order by spine.class_month),
         last_12 as (partition by spine.customer_id order by spine.class_month rows between 11 preceding and current row)
@@ -132,7 +133,7 @@ ranked as (
         *,
         case
             when is_active
-                then row_number() over (partition by class_month, is_active order by mrr desc, customer_id)
+                then row_number() over (partition by class_month, is_active order by mrr desc, customer_id asc)
         end as mrr_rank,
         count(*) filter (where is_active) over (partition by class_month) as active_clients,
         -- RFM among clients invoiced in the last 12 months; ties share a score (cume_dist)

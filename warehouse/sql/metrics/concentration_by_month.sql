@@ -17,7 +17,7 @@ active as (
 ranked as (
     select
         *,
-        row_number() over (partition by revenue_month order by cents desc, customer_id) as rank_desc,
+        row_number() over (partition by revenue_month order by cents desc, customer_id asc) as rank_desc,
         count(*) over (partition by revenue_month) as clients
     from active
 ),

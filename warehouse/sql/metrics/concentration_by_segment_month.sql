@@ -44,7 +44,7 @@ shares as (
     select
         *,
         cents / sum(cents) over (partition by revenue_month, dimension) as share,
-        row_number() over (partition by revenue_month, dimension order by cents desc, segment) as rank_desc
+        row_number() over (partition by revenue_month, dimension order by cents desc, segment asc) as rank_desc
     from groups
 )
 
