@@ -5,7 +5,7 @@ import pytest
 from pipelines.cli import build_parser, main
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"], ["run", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"], ["run", "--help"], ["report", "--help"]])
 def test_every_command_has_help(argv, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(argv)
