@@ -26,6 +26,7 @@ CUSTOMERS = "create table staging.stg_crm__customers as select * from (values {}
             "t(customer_id, referred_by_customer_id)"
 LINES = "create table marts.fct_invoice_lines as select * from (values {}) " \
         "t(currency, issue_date, has_fx_rate, is_recurring, amount_reporting)"
+COSTS = "create table marts.fct_costs as select * from (values {}) t(currency, cost_month, has_fx_rate)"
 REVENUE = "create table marts.fct_revenue_by_customer_month as select * from (values {}) " \
           "t(recurring_revenue, one_off_revenue)"
 BRIDGE = "create table metrics.mrr_by_month as select * from (values {}) t(revenue_month, starting_mrr, new_mrr, " \
@@ -55,6 +56,10 @@ CASES = {
     (("marts", "fct_invoice_lines"), "fx_rate_found"): (
         [LINES.format("('HUF', date '2024-01-01', true, true, 1.00)")],
         [LINES.format("('HUF', date '2024-01-01', false, true, null)")],
+    ),
+    (("marts", "fct_costs"), "cost_fx_rate_found"): (
+        [COSTS.format("('PLN', date '2024-01-01', true)")],
+        [COSTS.format("('PLN', date '2024-01-01', true), ('PLN', date '2024-02-01', false)")],
     ),
     (("marts", "fct_revenue_by_customer_month"), "revenue_reconciles_to_invoices"): (
         [LINES.format("('EUR', date '2024-01-01', true, true, 10.00), ('EUR', date '2024-01-01', true, false, 5.00)"),
