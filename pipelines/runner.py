@@ -99,9 +99,9 @@ def summary(warehouse: Path, reference_month: dt.date) -> list[str]:
             [reference_month, reference_month],
         )
         value, currency = _row(conn, "select book_value, reporting_currency from valuation.book_valuation", [], 2)
-        margin_value, adjustment = _row(
-            conn, "select book_value, concentration_adjustment from valuation.book_valuation_by_month "
-                  "where valuation_month = ?", [reference_month], 2)
+        margin_value, adjustment, basis, model = _row(
+            conn, "select book_value, concentration_adjustment, margin_basis, retention_model "
+                  "from valuation.book_valuation_by_month where valuation_month = ?", [reference_month], 4)
         largest, hhi_clients = _row(
             conn, "select largest_client_share, effective_clients from metrics.concentration_by_month "
                   "where revenue_month = ?", [reference_month], 2)
@@ -113,8 +113,8 @@ def summary(warehouse: Path, reference_month: dt.date) -> list[str]:
         f"MRR                   {fmt(mrr, ',.2f')} {currency or ''}",
         f"NPS (trailing 12 mo)  {fmt(nps, '.1f')}",
         f"book value (DCF)      {fmt(value, ',.0f')} {currency or ''}   (12 × MRR, trailing GRR)",
-        f"book value (margin)   {fmt(margin_value, ',.0f')} {currency or ''}   (sBG retention; concentration "
-        f"adjustment {fmt(adjustment, ',.0f')})",
+        f"{'book value (' + (basis or 'margin') + ')':<22}{fmt(margin_value, ',.0f')} "
+        f"{currency or ''}   ({model or 'no'} retention model; concentration adjustment {fmt(adjustment, ',.0f')})",
         f"largest client        {fmt(largest and 100 * largest, '.1f')}% of MRR; "
         f"{fmt(hhi_clients, ',.1f')} effective clients (1/HHI)",
         f"churn model ROC AUC   {fmt(auc, '.3f')} (mean of the backtest months)",

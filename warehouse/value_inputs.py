@@ -23,6 +23,19 @@ months as (
     where revenue_month <= $month
 ),
 
+truncated as (
+    -- a client already paying in the first month of data, created in the CRM before it, is taken to
+    -- have paid every month since its creation month: those months are `paid_before` its first spell
+    select
+        customers.customer_id,
+        date_diff('month', date_trunc('month', customers.created_date), starts.data_start) as paid_before
+    from marts.dim_customers as customers
+    cross join (select min(months.revenue_month) as data_start from months) as starts
+    inner join months
+        on customers.customer_id = months.customer_id and starts.data_start = months.revenue_month
+    where months.is_active and date_trunc('month', customers.created_date) < starts.data_start
+),
+
 profit as (
     select
         customer_id,
@@ -46,9 +59,11 @@ select
     sum(case when months.movement in ('new', 'reactivation') then 1 else 0 end)
         over (partition by months.customer_id order by months.revenue_month)::integer as spell,
     profit.margin_12::double as margin_12,
-    profit.revenue_12::double as revenue_12
+    profit.revenue_12::double as revenue_12,
+    coalesce(truncated.paid_before, 0) as paid_before
 from months
 left join profit on months.customer_id = profit.customer_id and months.revenue_month = profit.revenue_month
+left join truncated on months.customer_id = truncated.customer_id
 order by months.customer_id, months.revenue_month
 """
 
@@ -89,14 +104,16 @@ order by customer_id
 
 
 def history(conn: duckdb.DuckDBPyConnection, month: dt.date) -> pl.DataFrame:
-    """Every client-month up to `month`: activity, movement, MRR, spell number, and the trailing
-    12-month margin and revenue over the months with a cost row (null without cost data)."""
+    """Every client-month up to `month`: activity, movement, MRR, spell number, the trailing 12-month
+    margin and revenue over the months with a cost row (null without cost data), and the months the
+    client paid before the data began (`paid_before`, for the first spell only)."""
     return conn.execute(HISTORY, {"month": month}).pl()
 
 
 def spells(history: pl.DataFrame, month: dt.date) -> pl.DataFrame:
     """Each client's spells of paying months as known at `month`: `periods` paid months, `churned`
-    when the spell has ended with a churn month, `is_active_now` when it is paying in `month`."""
+    when the spell has ended with a churn month, `is_active_now` when it is paying in `month`, and
+    `paid_before`: months paid before the data began (left truncation; the first spell only)."""
     return (
         history.filter(pl.col("revenue_month") <= month)
         .group_by("customer_id", "spell")
@@ -104,6 +121,8 @@ def spells(history: pl.DataFrame, month: dt.date) -> pl.DataFrame:
             pl.col("is_active").sum().alias("periods"),
             (pl.col("movement") == "churn").any().alias("churned"),
             (pl.col("revenue_month").filter(pl.col("is_active")).max() == month).alias("is_active_now"),
+            pl.when(pl.col("spell").first() == 1).then(pl.col("paid_before").first()).otherwise(0)
+            .alias("paid_before"),
         )
         .sort("customer_id", "spell")
     )

@@ -17,7 +17,7 @@ from assets.metrics import bgnbd, gamma_gamma
 from assets.metrics.model_fit import ModelFitError
 from assets.settings import ClientbookSettings, reference_month
 from assets.valuation.book import monthly_rate
-from assets.valuation.month_value import value_month
+from assets.valuation.month_value import client_margins, value_month
 from warehouse import value_inputs
 from warehouse.db import markdown_table, replace_table_from_frame
 from warehouse.errors import redacted_errors
@@ -31,8 +31,8 @@ HOLDOUT_SCHEMA = {"calibration_frequency": pl.Int64, "customers": pl.UInt32, "ac
                   "predicted_mean_purchases": pl.Float64, "calibration_end_date": pl.Date}
 FIT_SCHEMA = {"model": pl.String, "parameter": pl.String, "value": pl.Float64, "fitted_to": pl.Date,
               "customers": pl.Int64}
-CONTRACTUAL_SCHEMA = {"customer_id": pl.String, "renewals": pl.Int64, "margin_rate": pl.Float64,
-                      "monthly_margin": pl.Float64, "value": pl.Float64}
+CONTRACTUAL_SCHEMA = {"customer_id": pl.String, "renewals": pl.Int64, "monthly_margin": pl.Float64,
+                      "value": pl.Float64}
 DEPS = [dg.AssetKey(k) for k in (["marts", "fct_invoice_lines"], ["metrics", "mrr_by_customer_month"],
                                  ["metrics", "profit_by_customer_month"])]
 
@@ -121,12 +121,12 @@ def clv(context: dg.AssetExecutionContext, settings: ClientbookSettings,
         spend = data["mean_spend"].fill_null(0).to_numpy()
         bg = attempt("BG/NBD", lambda: bgnbd.fit(x, t_x, T_))
         gg = attempt("Gamma-Gamma", lambda: gamma_gamma.fit(x, spend))
+        history = value_inputs.history(conn, month)
+        margins, book_rate = client_margins(history, month)
         contractual = attempt("sBG", lambda: value_month(
-            value_inputs.history(conn, month), month, settings.discount_rate, settings.growth_rate, horizon))
+            history, month, settings.discount_rate, settings.growth_rate, horizon))
         none = pl.lit(None, dtype=pl.Float64)
         per_client = data.select("customer_id", "frequency", "recency", "age").with_columns(
-            pl.lit(month).alias("reference_month"),
-            pl.lit("month").alias("time_unit"),
             pl.Series("p_alive", bgnbd.p_alive(bg, x, t_x, T_)) if bg else none.alias("p_alive"),
             pl.Series("expected_purchases", bgnbd.expected_purchases(bg, horizon, x, t_x, T_)) if bg
             else none.alias("expected_purchases"),
@@ -136,14 +136,21 @@ def clv(context: dg.AssetExecutionContext, settings: ClientbookSettings,
             pl.Series("expected_spend", gamma_gamma.expected_spend(gg, x, spend) if gg else own_average(x, spend)),
             pl.lit("gamma_gamma" if gg else "own_average").alias("spend_model"),
         )
-        rates = (contractual.clients if contractual else pl.DataFrame(schema=CONTRACTUAL_SCHEMA)).select(
-            "customer_id", "renewals", "margin_rate", "monthly_margin", pl.col("value").alias("clv_contractual"),
+        values = (contractual.clients if contractual else pl.DataFrame(schema=CONTRACTUAL_SCHEMA)).select(
+            "customer_id", "renewals", pl.col("value").alias("clv_contractual"),
             pl.when(pl.col("monthly_margin") != 0).then(pl.col("value") / pl.col("monthly_margin"))
             .alias("expected_residual_months"),
         )
-        book_rate = contractual.book_margin_rate if contractual else None
-        frame = per_client.join(rates, on="customer_id", how="left").with_columns(
+        # every client who ever bought or pays now: a client paying without a positive invoice day
+        # (credited away) still gets its contractual value
+        frame = per_client.join(
+            margins.select("customer_id", "margin_rate", "margin_basis", "monthly_margin"),
+            on="customer_id", how="full", coalesce=True,
+        ).join(values, on="customer_id", how="left").with_columns(
+            pl.lit(month).alias("reference_month"),
+            pl.lit("month").alias("time_unit"),
             pl.col("margin_rate").fill_null(book_rate),
+            pl.col("margin_basis").fill_null("book" if margins["margin_basis"].ne("revenue").any() else "revenue"),
         ).with_columns(
             (pl.col("discounted_purchases") * pl.col("expected_spend") * pl.col("margin_rate")).alias(
                 "clv_noncontractual"),
@@ -155,7 +162,8 @@ def clv(context: dg.AssetExecutionContext, settings: ClientbookSettings,
         ).sort("customer_id")
         fits = pl.DataFrame(
             fit_rows + [row for name, params, fitted_to in (("BG/NBD", bg, as_of), ("Gamma-Gamma", gg, as_of),
-                                                            ("sBG", contractual and contractual.retention, month))
+                                                            (contractual.retention_model if contractual else "sBG",
+                                                             contractual and contractual.retention, month))
                         if params for row in _fit_rows(name, params, fitted_to)],
             schema=FIT_SCHEMA,
         )

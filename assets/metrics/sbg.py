@@ -38,11 +38,13 @@ class SbgParams:
         return astuple(self)[:2]
 
 
-def _log_likelihoods(params: tuple[float, ...], k: np.ndarray, churned: np.ndarray) -> np.ndarray:
+def _log_likelihoods(
+    params: tuple[float, ...], k: np.ndarray, churned: np.ndarray, before: np.ndarray | float = 0.0
+) -> np.ndarray:
     gamma, delta = params
-    log_p = special.betaln(gamma + 1, delta + k - 1)  # log P(T = k) + log B(γ, δ)
-    log_s = special.betaln(gamma, delta + k - 1)  # log S(k - 1) + log B(γ, δ)
-    return np.where(churned, log_p, log_s) - special.betaln(gamma, delta)
+    log_p = special.betaln(gamma + 1, delta + before + k - 1)  # log P(T = a + k) + log B(γ, δ)
+    log_s = special.betaln(gamma, delta + before + k - 1)  # log S(a + k - 1) + log B(γ, δ)
+    return np.where(churned, log_p, log_s) - special.betaln(gamma, delta + before)  # given S(a): observed from a
 
 
 def log_likelihood(params: tuple[float, ...], periods: object, churned: object, weights: object = None) -> float:
@@ -65,20 +67,28 @@ def _validated(periods: object, churned: object, weights: object) -> tuple[np.nd
     return k, c.astype(bool), w
 
 
-def fit(periods: object, churned: object, weights: object = None) -> SbgParams:
+def fit(periods: object, churned: object, weights: object = None, paid_before: object = None) -> SbgParams:
     """Maximum-likelihood fit on individual customers, with optional weights (counts of identical rows).
 
     `periods[i]` = k >= 1 is the number of periods customer i paid for. `churned[i]` True: paid periods 1..k and
     did not renew for period k+1, contributing P(T = k). False: has paid periods 1..k and is still a customer, so
     renewed k-1 times and the renewal at the end of period k is still to come, contributing S(k-1) (censored).
+
+    `paid_before[i]` = a >= 0 (default 0) marks a left-truncated customer: it had already paid a periods when
+    observation began, and `periods` counts the ones after. Only survivors of a renewals can be seen at all, so
+    its contribution is conditional on them: P(T = a + k) / S(a) or S(a + k - 1) / S(a).
     """
     k, c, w = _validated(periods, churned, weights)
+    a = np.zeros_like(k) if paid_before is None else as_arrays(MODEL, periods=k, paid_before=paid_before)[1]
+    if np.any((a < 0) | (a != np.round(a))):
+        raise ModelFitError(MODEL, f"paid_before is negative or not whole for {int(np.sum(a < 0))} customers",
+                            "Count the periods paid before observation began.")
     if w.sum() < 2 or not np.any(c & (w > 0)):
         raise ModelFitError(
             MODEL, f"needs at least 2 customers and one churn, got {int(round(w.sum()))} customers "
             f"and {int(round(w[c].sum()))} churns", "Fit on a larger book or a longer period.",
         )
-    params, ll, _ = maximise(lambda prm: -np.sum(w * _log_likelihoods(tuple(prm), k, c)), np.zeros(2), MODEL)
+    params, ll, _ = maximise(lambda prm: -np.sum(w * _log_likelihoods(tuple(prm), k, c, a)), np.zeros(2), MODEL)
     return SbgParams(float(params[0]), float(params[1]), ll, int(round(w.sum())))
 
 

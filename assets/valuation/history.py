@@ -18,10 +18,12 @@ from warehouse.errors import redacted_errors
 
 METHOD = (
     "sum over clients active in the month of expected future monthly margin (MRR x trailing 12-month margin rate, "
-    "the book's rate without cost data) over the horizon, each month weighted by the client's sBG survival given "
-    "its renewals, grown at growth_rate and discounted at discount_rate (annual rates, compounded monthly); "
-    "sBG fitted on the spells of paying months up to the month; concentration adjustment = -haircut x value held "
-    "above the threshold share by single clients"
+    "the book's rate without cost data, 1 without any) over the horizon, each month weighted by the client's sBG "
+    "survival given its renewals (months paid before the data began counted from the CRM creation month), grown "
+    "at growth_rate and discounted at discount_rate (annual rates, compounded monthly); sBG fitted on the spells "
+    "of paying months up to the month, left-truncated spells conditioned on survival (its homogeneous limit, a "
+    "constant churn rate, when it runs off); concentration adjustment = -haircut x value held above the "
+    "threshold share by single clients"
 )
 GRID_STEPS = {
     "discount_rate": (-0.02, 0.0, 0.02), "churn_multiplier": (0.75, 1.0, 1.25), "growth_rate": (-0.02, 0.0, 0.02),
@@ -29,7 +31,8 @@ GRID_STEPS = {
 SEGMENTS = ("client_class", "industry", "country", "size_band")
 F, D = pl.Float64, pl.Date
 HISTORY_SCHEMA = {
-    "valuation_month": D, "clients": pl.Int64, "mrr": F, "monthly_margin": F, "margin_rate": F, "sbg_gamma": F,
+    "valuation_month": D, "clients": pl.Int64, "mrr": F, "monthly_margin": F, "margin_rate": F,
+    "mrr_share_own_margin_rate": F, "margin_basis": pl.String, "retention_model": pl.String, "sbg_gamma": F,
     "sbg_delta": F, "expected_retention_12m": F, "growth_rate": F, "discount_rate": F, "horizon_years": pl.Int64,
     "book_value_before_adjustment": F, "largest_client_share": F, "concentration_threshold": F,
     "concentration_haircut": F, "concentration_adjustment": F, "book_value": F, "method": pl.String,
@@ -45,16 +48,23 @@ DEPS = [dg.AssetKey(k) for k in (
 
 
 def _month_row(v: MonthValue | None, month: dt.date, s: ClientbookSettings, problem: str = "") -> dict[str, object]:
-    """One history row; a month whose sBG cannot be fitted keeps its row with the reason and no value."""
+    """One history row; a month that cannot be valued keeps its row with the reason and no value."""
+    if v is not None and v.clients.height == 0:
+        v, problem = None, "no client is active in the month"
     if v is None:
         return {"valuation_month": month, "method": f"not valued: {problem}"}
     values = v.clients["value"].to_numpy()
     total = float(values.sum())
+    mrr = float(v.clients["mrr"].sum())
+    own_margin = float(v.clients.filter(pl.col("margin_basis") == "client")["mrr"].sum())
     adjustment = concentration_adjustment(values, s.concentration_threshold, s.concentration_haircut)
     return {
-        "valuation_month": month, "clients": v.clients.height, "mrr": float(v.clients["mrr"].sum()),
+        "valuation_month": month, "clients": v.clients.height, "mrr": mrr,
         "monthly_margin": float(v.clients["monthly_margin"].sum()),
-        "margin_rate": float(v.clients["monthly_margin"].sum() / v.clients["mrr"].sum()),
+        "margin_rate": float(v.clients["monthly_margin"].sum()) / mrr,
+        "mrr_share_own_margin_rate": own_margin / mrr,
+        "margin_basis": "revenue" if (v.clients["margin_basis"] == "revenue").all() else "margin",
+        "retention_model": v.retention_model,
         "sbg_gamma": v.assumptions.gamma, "sbg_delta": v.assumptions.delta, "expected_retention_12m": v.retention_12m,
         "growth_rate": s.growth_rate, "discount_rate": s.discount_rate, "horizon_years": s.horizon_years,
         "book_value_before_adjustment": total,
@@ -132,7 +142,8 @@ def book_valuation_by_month(context: dg.AssetExecutionContext, settings: Clientb
                 latest = None
                 continue
             rows.append(_month_row(latest, m, settings))
-            segments.append(_segments(conn, latest))
+            if latest.clients.height:
+                segments.append(_segments(conn, latest))
         score = conn.execute(
             "select sum(valuation_score * mrr) / nullif(sum(mrr), 0) from valuation.valuation_score_by_customer"
         ).fetchone()[0]
@@ -142,7 +153,7 @@ def book_valuation_by_month(context: dg.AssetExecutionContext, settings: Clientb
         frame = _money(frame, "mrr", "monthly_margin", "book_value_before_adjustment", "concentration_adjustment",
                        "book_value")
         # a reference month that could not be valued leaves an empty grid, never last night's
-        grid = _money(_grid(latest, settings) if latest is not None and latest.month == month
+        grid = _money(_grid(latest, settings) if latest is not None and latest.month == month and latest.clients.height
                       else pl.DataFrame(schema=GRID_SCHEMA), "book_value")
         by_segment = _money(pl.concat([pl.DataFrame(schema=SEGMENT_SCHEMA), *segments]), "mrr", "book_value")
         replace_table_from_frame(conn, "valuation", "book_valuation_by_month", frame)

@@ -13,8 +13,11 @@ import numpy as np
 import polars as pl
 
 from assets.metrics import sbg
+from assets.metrics.model_fit import ModelFitError
 from assets.valuation.book import Assumptions, residual_value_factor, retention_12m
 from warehouse import value_inputs
+
+HOMOGENEOUS_K = 1e6
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class MonthValue:
     clients: pl.DataFrame  # customer_id, mrr, renewals, margin_rate, margin_basis, monthly_margin, value
     assumptions: Assumptions
     retention: sbg.SbgParams
+    retention_model: str  # 'sBG', or 'geometric' when the sBG ran to its homogeneous limit
     book_margin_rate: float
     retention_12m: float
 
@@ -57,23 +61,50 @@ def margin_rates(active: pl.DataFrame) -> tuple[pl.DataFrame, float]:
     return rated, book_rate
 
 
+def client_margins(history: pl.DataFrame, month: dt.date) -> tuple[pl.DataFrame, float]:
+    """Clients active in `month` with MRR, margin rate, its basis and monthly margin; the book's rate."""
+    active, book_rate = margin_rates(value_inputs.active_with_margin(history, month))
+    return active.with_columns((pl.col("mrr") * pl.col("margin_rate")).alias("monthly_margin")), book_rate
+
+
+def fit_retention(spells: pl.DataFrame) -> tuple[sbg.SbgParams, str]:
+    """The sBG on the spells, or, when it cannot be fitted but clients did churn, its homogeneous limit.
+
+    When the likelihood keeps improving as gamma and delta grow together (no heterogeneity in the
+    data: every client churns at the same rate), the sBG tends to the geometric model with the
+    constant monthly churn p = churns / renewals at stake. It is recorded as gamma = p·K,
+    delta = (1 − p)·K with K = 1e6, whose retention r_t = 1 − p to six decimals.
+    """
+    periods, churned = spells["periods"].to_numpy(), spells["churned"].to_numpy()
+    try:
+        return sbg.fit(periods, churned, paid_before=spells["paid_before"].to_numpy()), "sBG"
+    except ModelFitError:
+        if not churned.any():
+            raise
+    # renewal decisions seen: a churned spell of k months made k (the last one failed), a running one k - 1
+    at_stake = float(periods.sum() - (~churned).sum())
+    p = float(churned.sum()) / at_stake
+    return sbg.SbgParams(p * HOMOGENEOUS_K, (1 - p) * HOMOGENEOUS_K, float("nan"), spells.height), "geometric"
+
+
 def value_month(
     history: pl.DataFrame, month: dt.date, annual_discount: float, annual_growth: float, horizon_months: int
 ) -> MonthValue:
-    """Fit the sBG on the spells up to `month` and value every client active in it.
+    """Fit the retention model on the spells up to `month` and value every client active in it.
 
-    `history` is `warehouse.value_inputs.history`. Raises `ModelFitError` when the sBG cannot be
-    fitted (for example when no spell has ended yet).
+    `history` is `warehouse.value_inputs.history`. Raises `ModelFitError` when no retention model
+    can be fitted (for example when no spell has ended yet).
     """
     spells = value_inputs.spells(history, month)
-    params = sbg.fit(spells["periods"].to_numpy(), spells["churned"].to_numpy())
-    current = spells.filter(pl.col("is_active_now")).select("customer_id", (pl.col("periods") - 1).alias("renewals"))
-    active, book_rate = margin_rates(value_inputs.active_with_margin(history, month))
+    params, model = fit_retention(spells)
+    current = spells.filter(pl.col("is_active_now")).select(
+        "customer_id", (pl.col("paid_before") + pl.col("periods") - 1).alias("renewals"))
+    active, book_rate = client_margins(history, month)
     clients = active.join(current, on="customer_id", how="left").with_columns(pl.col("renewals").fill_null(0))
     a = Assumptions(params.gamma, params.delta, annual_discount, annual_growth, horizon_months)
     renewals = clients["renewals"].to_numpy()
-    clients = clients.with_columns((pl.col("mrr") * pl.col("margin_rate")).alias("monthly_margin"))
     clients = clients.with_columns(
         pl.Series("value", residual_value_factor(a, renewals) * clients["monthly_margin"].to_numpy())
     )
-    return MonthValue(month, clients, a, params, book_rate, retention_12m(a, renewals, clients["mrr"].to_numpy()))
+    retention = retention_12m(a, renewals, clients["mrr"].to_numpy())
+    return MonthValue(month, clients, a, params, model, book_rate, retention)

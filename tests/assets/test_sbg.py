@@ -104,6 +104,25 @@ def test_parameters_are_recovered_from_a_simulated_book():
     assert np.all(periods[churned] < tenure[churned]) and np.all(periods[~churned] == tenure[~churned])
 
 
+def test_left_truncated_customers_are_fitted_on_what_they_survived():
+    # A book seen only from month 25: older customers had paid a = 1..24 periods before it, and only those who
+    # renewed a times are seen at all. Fitting their later periods as if new biases the fit; conditioning on
+    # S(a) recovers the truth (within 3 SE, as above).
+    rng = np.random.default_rng(20261123)
+    truth = sbg.SbgParams(gamma=0.7, delta=1.2, log_likelihood=np.nan, customers=0)
+    before = rng.integers(0, 25, 40_000)
+    periods, churned = sbg.simulate(truth, 40_000, before + 12, rng)
+    seen = periods > before  # still a customer when observation began
+    k, c, a = periods[seen] - before[seen], churned[seen], before[seen]
+    fitted = sbg.fit(k, c, paid_before=a)
+    se = standard_errors(lambda prm: -np.sum(sbg._log_likelihoods(tuple(prm), k, c, a)), fitted.values)
+    for estimate, true_value, error in zip(fitted.values, truth.values, se, strict=True):
+        assert abs(estimate - true_value) < 3 * error
+    # ignoring the truncation is measurably wrong: survivors of many renewals look like a stickier population
+    naive = sbg.fit(k, c)
+    assert abs(naive.delta - truth.delta) > 3 * se[1]
+
+
 @pytest.mark.parametrize(
     ("periods", "churned", "reason"),
     [

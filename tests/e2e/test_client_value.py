@@ -82,6 +82,20 @@ def test_the_book_value_adds_up(tiny_run):
         assert total == pytest.approx(book[0], abs=0.05), dimension
 
 
+def test_a_book_without_heterogeneity_is_valued_with_a_constant_churn_rate(tiny_run):
+    _, wh = tiny_run
+    # Spells (months paid; C1-C3 created in December 2023, already paying in January, the first month of
+    # data: one month paid before): C1 6 running, C2 6 running, C3 2 churned then 3 running, C4 4 churned,
+    # C6 2 running. The sBG runs off to its homogeneous limit, the geometric model: renewal decisions seen
+    # = 23 paid months − 4 running spells (their next renewal is still to come) = 19, churns 2 → p = 2/19.
+    row = query(wh, "select retention_model, sbg_gamma / (sbg_gamma + sbg_delta), expected_retention_12m "
+                    "from valuation.book_valuation_by_month where valuation_month = ?", [JUNE])[0]
+    assert row[0] == "geometric"
+    assert row[1] == pytest.approx(2 / 19, abs=1e-9)
+    # a constant churn keeps (1 − 2/19)^12 = (17/19)^12 = 0.263233 of every client for 12 months
+    assert row[2] == pytest.approx((17 / 19) ** 12, abs=1e-5)
+
+
 def test_a_young_book_gets_no_churn_probabilities_and_says_why(tiny_run):
     result, wh = tiny_run
     # six months and one churner cannot train a classifier: the risk stays null, never guessed

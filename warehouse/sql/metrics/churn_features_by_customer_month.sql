@@ -29,7 +29,7 @@ responses as (
     select * from marts.fct_survey_responses
 ),
 
-first_active as (
+active_starts as (
     select
         customer_id,
         min(revenue_month) as first_active_month
@@ -38,13 +38,31 @@ first_active as (
     group by customer_id
 ),
 
+first_active as (
+    -- tenure counts from the first active month; a client already paying in the first month of
+    -- data and created in the CRM before it is taken to have paid since its creation month (the
+    -- valuation's left-truncation rule)
+    select
+        active_starts.customer_id,
+        active_starts.first_active_month,
+        case
+            when
+                active_starts.first_active_month = (select min(starts.first_active_month) from active_starts as starts)
+                and date_trunc('month', customers.created_date) < active_starts.first_active_month
+                then date_trunc('month', customers.created_date)::date
+            else active_starts.first_active_month
+        end as tenure_start_month
+    from active_starts
+    left join customers on active_starts.customer_id = customers.customer_id
+),
+
 history as (
     select
         customer_months.customer_id,
         customer_months.revenue_month as feature_month,
         customer_months.is_active,
         customer_months.mrr,
-        date_diff('month', first_active.first_active_month, customer_months.revenue_month) + 1 as tenure_months,
+        date_diff('month', first_active.tenure_start_month, customer_months.revenue_month) + 1 as tenure_months,
         (customer_months.mrr - lag(customer_months.mrr, 3) over by_month)
         / nullif(lag(customer_months.mrr, 3) over by_month, 0) as mrr_change_3m_rate,
         count(*) filter (where customer_months.movement = 'contraction') over last_6 as contractions_6m,

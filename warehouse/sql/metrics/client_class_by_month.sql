@@ -41,13 +41,31 @@ interaction_months as (
     where interaction_month <= $reference_month
 ),
 
-first_active as (
+active_starts as (
     select
         customer_id,
         min(revenue_month) as first_active_month
     from customer_months
     where is_active
     group by customer_id
+),
+
+first_active as (
+    -- tenure counts from the first active month; a client already paying in the first month of
+    -- data and created in the CRM before it is taken to have paid since its creation month (the
+    -- valuation's left-truncation rule)
+    select
+        active_starts.customer_id,
+        active_starts.first_active_month,
+        case
+            when
+                active_starts.first_active_month = (select min(starts.first_active_month) from active_starts as starts)
+                and date_trunc('month', customers.created_date) < active_starts.first_active_month
+                then date_trunc('month', customers.created_date)::date
+            else active_starts.first_active_month
+        end as tenure_start_month
+    from active_starts
+    left join customers on active_starts.customer_id = customers.customer_id
 ),
 
 referrals as (
@@ -83,6 +101,7 @@ history as (
         spine.class_month,
         coalesce(customer_months.mrr, 0)::decimal(18, 2) as mrr,
         first_active.first_active_month,
+        first_active.tenure_start_month,
         -- a purchase is a month with an invoice (a month with only a credit note is not one)
         max(invoice_months.invoice_month) filter (where invoice_months.invoice_lines > 0) over cumulative
             as last_invoice_month,
@@ -111,7 +130,7 @@ flags as (
         history.mrr > 0 as is_active,
         case
             when history.first_active_month <= history.class_month
-                then date_diff('month', history.first_active_month, history.class_month) + 1
+                then date_diff('month', history.tenure_start_month, history.class_month) + 1
             else 0
         end as tenure_months,
         date_diff('month', history.last_invoice_month, history.class_month) as months_since_invoice,
