@@ -36,6 +36,31 @@ def p_alive_at(conn: object, cutoff: dt.date) -> pl.DataFrame:
     return data.select("customer_id").with_columns(pl.Series("p_alive", bgnbd.p_alive(params, x, t_x, T)))
 
 
+def baseline_row(conn: object, panel: pl.DataFrame, month: dt.date,
+                 context: dg.AssetExecutionContext) -> churn_model.BacktestRow | None:
+    """The BG/NBD baseline on the month's labelled clients: score 1 − P(alive) fitted up to the month's end.
+
+    A client paying without a positive invoice day by then has no purchase history: P(alive) = 1
+    (score 0). A month whose BG/NBD cannot be fitted has no baseline row; the log says why.
+    """
+    test = panel.filter((pl.col("feature_month") == month) & pl.col(churn_model.LABEL).is_not_null())
+    if test.is_empty():
+        return None
+    try:
+        alive = p_alive_at(conn, _month_end(month))
+    except ModelFitError as exc:
+        context.log.warning(f"baseline for {month:%Y-%m} not computed: {exc}")
+        return None
+    scored = test.select("customer_id", churn_model.LABEL).join(alive, on="customer_id", how="left",
+                                                                 maintain_order="left")
+    scores = 1 - scored["p_alive"].fill_null(1.0).to_numpy()
+    churned = scored[churn_model.LABEL].to_numpy()
+    ids = scored["customer_id"].to_list()
+    return churn_model.BacktestRow(month, churn_model.BASELINE, len(ids), int(churned.sum()),
+                                   churn_model.roc_auc(churned, scores),
+                                   churn_model.precision_top_decile(ids, churned, scores))
+
+
 def backtest_months(month: dt.date, horizon: int, count: int) -> list[dt.date]:
     """The `count` latest months whose churn labels are all observed by `month`."""
     last = _add_months(month, -horizon)
@@ -59,24 +84,20 @@ def churn_risk(context: dg.AssetExecutionContext, settings: ClientbookSettings,
     with duckdb.get_connection() as conn, redacted_errors("metrics.churn_risk_by_customer"):
         panel = conn.execute("select * from metrics.churn_features_by_customer_month").pl()
         active = panel.filter(pl.col("feature_month") == month).select("customer_id", "mrr")
+        months = backtest_months(month, horizon, settings.churn_backtest_months)
         problem = ""
         try:
-            months = backtest_months(month, horizon, settings.churn_backtest_months)
-            baseline = pl.concat([
-                p_alive_at(conn, _month_end(m)).select(
-                    "customer_id", pl.lit(m).alias("feature_month"), (1 - pl.col("p_alive")).alias("score"))
-                for m in months
-            ])
-            rows = churn_model.backtest(panel, months, baseline, horizon_months=horizon)
+            rows = churn_model.backtest(panel, months, None, horizon_months=horizon)
             scored = churn_model.fit_and_score(panel, month, horizon_months=horizon)
-        except (churn_model.ChurnModelError, ModelFitError) as exc:
+        except churn_model.ChurnModelError as exc:
             # too little history to learn from (a young book): the risk stays unknown, never guessed
             problem = str(exc)
             context.log.warning(f"churn model not trained: {problem}")
             rows, scored = [], pl.DataFrame(schema={"customer_id": pl.String, "churn_probability": pl.Float64,
                                                     "risk_decile": pl.Int64})
+        rows += [row for m in months if (row := baseline_row(conn, panel, m, context)) is not None]
         try:
-            alive = p_alive_at(conn, settings.as_of_date())
+            alive = p_alive_at(conn, _month_end(month))
         except ModelFitError as exc:
             context.log.warning(f"P(alive) not computed: {exc}")
             alive = pl.DataFrame(schema={"customer_id": pl.String, "p_alive": pl.Float64})
@@ -84,7 +105,7 @@ def churn_risk(context: dg.AssetExecutionContext, settings: ClientbookSettings,
             "customer_id", pl.lit(month).alias("reference_month"), pl.col("mrr").round(2).cast(pl.Decimal(18, 2)),
             pl.col("churn_probability").round(6), pl.col("risk_decile").cast(pl.Int32), pl.col("p_alive").round(6),
         ).sort("customer_id")
-        backtest = pl.DataFrame([r.__dict__ for r in rows], schema=BACKTEST_SCHEMA)
+        backtest = pl.DataFrame([r.__dict__ for r in rows], schema=BACKTEST_SCHEMA).sort("backtest_month", "model")
         replace_table_from_frame(conn, "metrics", "churn_risk_by_customer", risk)
         replace_table_from_frame(conn, "metrics", "churn_backtest", backtest)
     summary = churn_model.summarise(rows) if rows else {}

@@ -1,6 +1,6 @@
 -- Cost to serve per client and month up to the as-of date, in the reporting currency at the latest
 -- rate on or before the cost month's first day (staging quarantined costs without such a rate:
--- `no_fx_rate`); a cost whose reporting-currency rate is missing keeps a null cost_reporting and
+-- `no_fx_rate`), rounded half away from zero to the cent like invoice lines; a cost whose reporting-currency rate is missing keeps a null cost_reporting and
 -- fails the blocking check cost_fx_rate_found. customer_id is the client key
 -- (marts.client_crosswalk); source_customer_id the CRM record the cost was booked on.
 with
@@ -75,7 +75,9 @@ select
     has_fx_rate,
     case
         when has_fx_rate
-            then ((2 * amount_cents * reporting_micro + line_micro) // (2 * line_micro))::decimal(38, 0) * 0.01
+            then (
+                sign(amount_cents) * ((2 * abs(amount_cents) * reporting_micro + line_micro) // (2 * line_micro))
+            )::decimal(38, 0) * 0.01
     end::decimal(18, 2) as cost_reporting
 from usable
 order by customer_id, cost_month, source_customer_id

@@ -125,7 +125,9 @@ revenue_12 as (
         panel.customer_id,
         panel.feature_month,
         sum(revenue.revenue - revenue.recurring_revenue) as one_off_revenue_12m,
-        sum(revenue.cost) filter (where revenue.has_cost) / nullif(sum(revenue.revenue), 0) as cost_to_revenue_12m
+        -- over the months with a cost row only, as the valuation's margin rate
+        sum(revenue.cost) filter (where revenue.has_cost)
+        / nullif(sum(revenue.revenue) filter (where revenue.has_cost), 0) as cost_to_revenue_12m
     from panel
     inner join revenue
         on
