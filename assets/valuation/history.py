@@ -62,7 +62,7 @@ def _month_row(v: MonthValue | None, month: dt.date, s: ClientbookSettings, prob
         "valuation_month": month, "clients": v.clients.height, "mrr": mrr,
         "monthly_margin": float(v.clients["monthly_margin"].sum()),
         "margin_rate": float(v.clients["monthly_margin"].sum()) / mrr,
-        "mrr_share_own_margin_rate": own_margin / mrr,
+        "mrr_share_own_margin_rate": round(own_margin / mrr, 6),
         "margin_basis": "revenue" if (v.clients["margin_basis"] == "revenue").all() else "margin",
         "retention_model": v.retention_model,
         "sbg_gamma": v.assumptions.gamma, "sbg_delta": v.assumptions.delta, "expected_retention_12m": v.retention_12m,
