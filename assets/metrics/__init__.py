@@ -1,7 +1,7 @@
 """Metrics: MRR and its movements, churn and retention, client satisfaction, and client value."""
 
-from assets.metrics.churn import churn_risk
-from assets.metrics.clv import clv
+from assets.metrics.churn import churn_risk_by_customer
+from assets.metrics.clv import clv_by_customer
 from assets.sql_asset import SqlTable, sql_asset
 
 REVENUE = [("marts", "fct_revenue_by_customer_month")]
@@ -71,4 +71,4 @@ METRIC_TABLES = (
     ),
 )
 
-metric_assets = [*(sql_asset(t) for t in METRIC_TABLES), clv, churn_risk]
+metric_assets = [*(sql_asset(t) for t in METRIC_TABLES), clv_by_customer, churn_risk_by_customer]

@@ -76,8 +76,8 @@ def backtest_months(month: dt.date, horizon: int, count: int) -> list[dt.date]:
                                  "precision at the top decile."),
     ],
 )
-def churn_risk(context: dg.AssetExecutionContext, settings: ClientbookSettings,
-               duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
+def churn_risk_by_customer(context: dg.AssetExecutionContext, settings: ClientbookSettings,
+                           duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
     """Backtest the classifier on past months, then score the clients active in the reference month."""
     month = reference_month(settings.as_of_date())
     horizon = settings.churn_horizon_months

@@ -93,8 +93,8 @@ def _fit_rows(model: str, params: object, fitted_to: dt.date) -> list[dict[str, 
                      description="BG/NBD fit report: predicted vs actual purchases in the 12-month holdout."),
     ],
 )
-def clv(context: dg.AssetExecutionContext, settings: ClientbookSettings,
-        duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
+def clv_by_customer(context: dg.AssetExecutionContext, settings: ClientbookSettings,
+                    duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
     """Fit the CLV models on every client's purchase history and value each client.
 
     A model that cannot be fitted (a young or small book) leaves its columns null and says why in
