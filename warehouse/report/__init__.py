@@ -1,7 +1,9 @@
 """`clientbook report`: one self-contained HTML file describing the client book as of a month.
 
 This module holds what every part of the report shares: its error and its number formats.
-`queries` reads the warehouse, `charts` draws SVGs, `html` assembles the file.
+`queries` (with `queries_revenue`, `queries_value`) reads the warehouse; `charts_revenue`,
+`charts_value` and `charts_survey` draw SVGs with the helpers in `svg`; `sections`, `sections_value` and
+`sections_risk` write the sections from the pieces in `fragments`; `html` assembles the file.
 """
 
 from __future__ import annotations

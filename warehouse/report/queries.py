@@ -3,6 +3,9 @@
 A section's table may be missing (an older warehouse, no survey extract): its query then returns
 None and the section says so. Only `metrics.mrr_by_month`, which fixes the reporting month, must
 exist. Money is read as DOUBLE: the report rounds it for display and never adds it up.
+
+This module holds the connection, the guarded `select` every query goes through and the reporting
+month; `queries_revenue` and `queries_value` hold the sections' own queries.
 """
 
 from __future__ import annotations
@@ -15,11 +18,7 @@ import duckdb
 import polars as pl
 
 from warehouse.db import qualified
-from warehouse.report import ReportError, add_months, fmt_month
-
-TREND_MONTHS = 24  # the trend charts, the cohort heatmap and its months since start
-TOP_RISKS = 10
-TRAILING_NPS_MONTHS = 12  # the headline NPS pools the answers of the 12 months ending with M
+from warehouse.report import ReportError, fmt_month
 
 
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
@@ -46,9 +45,7 @@ def has_table(conn: duckdb.DuckDBPyConnection, layer: str, table: str) -> bool:
     return bool(row and row[0])
 
 
-def _select(
-    conn: duckdb.DuckDBPyConnection, layer: str, table: str, sql: str, params: list[Any]
-) -> pl.DataFrame | None:
+def select(conn: duckdb.DuckDBPyConnection, layer: str, table: str, sql: str, params: list[Any]) -> pl.DataFrame | None:
     """Run `sql` with `{table}` replaced by the checked address; None when the table is missing."""
     if not has_table(conn, layer, table):
         return None
@@ -60,7 +57,7 @@ def _select(
 
 def report_month(conn: duckdb.DuckDBPyConnection, month: dt.date | None) -> dt.date:
     """The month asked for, checked against metrics.mrr_by_month; by default its latest month."""
-    months = _select(conn, "metrics", "mrr_by_month", "select distinct revenue_month from {table} order by 1", [])
+    months = select(conn, "metrics", "mrr_by_month", "select distinct revenue_month from {table} order by 1", [])
     if months is None:
         raise ReportError("table metrics.mrr_by_month is missing: build the warehouse with `clientbook run` first")
     available = months["revenue_month"].to_list()
@@ -72,94 +69,6 @@ def report_month(conn: duckdb.DuckDBPyConnection, month: dt.date | None) -> dt.d
         span = f"{fmt_month(available[0])} to {fmt_month(available[-1])}"
         raise ReportError(f"month {fmt_month(month)} is not in metrics.mrr_by_month (it holds {span})")
     return month
-
-
-def mrr_months(conn: duckdb.DuckDBPyConnection, month: dt.date) -> pl.DataFrame:
-    """The MRR bridge of the last 24 months ending with `month` (the last row is the month's own bridge)."""
-    frame = _select(
-        conn,
-        "metrics",
-        "mrr_by_month",
-        """
-        select
-            revenue_month,
-            starting_mrr::double as starting_mrr,
-            new_mrr::double as new_mrr,
-            expansion_mrr::double as expansion_mrr,
-            reactivation_mrr::double as reactivation_mrr,
-            contraction_mrr::double as contraction_mrr,
-            churned_mrr::double as churned_mrr,
-            ending_mrr::double as ending_mrr,
-            ending_customers,
-            reporting_currency
-        from {table}
-        where revenue_month between ? and ?
-        order by revenue_month
-        """,
-        [add_months(month, 1 - TREND_MONTHS), month],
-    )
-    assert frame is not None  # report_month has checked the table exists
-    return frame
-
-
-def churn_row(conn: duckdb.DuckDBPyConnection, month: dt.date) -> pl.DataFrame | None:
-    """NRR, GRR and logo churn of the month."""
-    return _select(
-        conn,
-        "metrics",
-        "churn_by_month",
-        "select net_revenue_retention, gross_revenue_retention, logo_churn_rate from {table} where revenue_month = ?",
-        [month],
-    )
-
-
-def trailing_nps(conn: duckdb.DuckDBPyConnection, month: dt.date) -> pl.DataFrame | None:
-    """Answer counts of the trailing NPS window, pooled (one row; responses 0 when none)."""
-    return _select(
-        conn,
-        "metrics",
-        "nps_by_month",
-        """
-        select
-            coalesce(sum(responses), 0) as responses,
-            coalesce(sum(promoters), 0) as promoters,
-            coalesce(sum(detractors), 0) as detractors
-        from {table}
-        where response_month between ? and ?
-        """,
-        [add_months(month, 1 - TRAILING_NPS_MONTHS), month],
-    )
-
-
-def cohorts(conn: duckdb.DuckDBPyConnection, month: dt.date) -> pl.DataFrame | None:
-    """Logo retention of the last 24 cohorts up to `month`, 0..24 months since start, as known in `month`."""
-    return _select(
-        conn,
-        "metrics",
-        "retention_by_cohort",
-        """
-        with
-
-        last_cohorts as (
-            select distinct cohort_month
-            from {table}
-            where cohort_month <= ?
-            order by cohort_month desc
-            limit ?
-        )
-
-        select
-            retention.cohort_month,
-            retention.months_since_start,
-            retention.cohort_customers,
-            retention.logo_retention
-        from {table} as retention
-        inner join last_cohorts on retention.cohort_month = last_cohorts.cohort_month
-        where retention.revenue_month <= ? and retention.months_since_start <= ?
-        order by retention.cohort_month, retention.months_since_start
-        """,
-        [month, TREND_MONTHS, month, TREND_MONTHS],
-    )
 
 
 # The month column of each table read whole for one month; only these are ever interpolated.
@@ -177,98 +86,4 @@ def month_rows(conn: duckdb.DuckDBPyConnection, layer: str, table: str, month: d
     """Every column of the rows of `month` in a table keyed by month (its month column is looked up)."""
     column = MONTH_COLUMNS[(layer, table)]
     sql = f"select * exclude ({column}) from {{table}} where {column} = ? order by all"
-    return _select(conn, layer, table, sql, [month])
-
-
-def survey_trend(conn: duckdb.DuckDBPyConnection, table: str, month: dt.date) -> pl.DataFrame | None:
-    """The rows of metrics.nps_by_month or metrics.csat_by_month for the last 24 months."""
-    if table not in ("nps_by_month", "csat_by_month"):
-        raise ValueError(f"not a survey trend table: {table!r}")
-    return _select(
-        conn,
-        "metrics",
-        table,
-        "select * from {table} where response_month between ? and ? order by all",
-        [add_months(month, 1 - TREND_MONTHS), month],
-    )
-
-
-def book_value_history(conn: duckdb.DuckDBPyConnection, month: dt.date) -> pl.DataFrame | None:
-    """Book value, before and after the concentration adjustment, for every month up to `month`."""
-    return _select(
-        conn,
-        "valuation",
-        "book_valuation_by_month",
-        """
-        select
-            valuation_month,
-            book_value::double as book_value,
-            book_value_before_adjustment::double as book_value_before_adjustment
-        from {table}
-        where valuation_month <= ?
-        order by valuation_month
-        """,
-        [month],
-    )
-
-
-def top_risks(conn: duckdb.DuckDBPyConnection, month: dt.date) -> pl.DataFrame | None:
-    """The 10 clients with the most expected MRR at risk (churn probability × MRR): ids only, never names."""
-    return _select(
-        conn,
-        "metrics",
-        "churn_risk_by_customer",
-        """
-        select
-            customer_id,
-            mrr::double as mrr,
-            churn_probability,
-            churn_probability * mrr::double as expected_mrr_at_risk,
-            risk_decile
-        from {table}
-        where reference_month = ?
-        order by expected_mrr_at_risk desc nulls last, customer_id
-        limit ?
-        """,
-        [month, TOP_RISKS],
-    )
-
-
-def cost_over_revenue(conn: duckdb.DuckDBPyConnection, month: dt.date) -> pl.DataFrame | None:
-    """How many of the month's clients cost more than they bring in, out of how many."""
-    return _select(
-        conn,
-        "metrics",
-        "profit_by_customer_month",
-        """
-        select
-            count(*) filter (where is_cost_over_revenue) as cost_over_revenue,
-            count(*) as clients
-        from {table}
-        where revenue_month = ?
-        """,
-        [month],
-    )
-
-
-def backtest_summary(conn: duckdb.DuckDBPyConnection, month: dt.date) -> pl.DataFrame | None:
-    """Mean ROC AUC and precision in the top decile per churn model, over backtests up to `month`."""
-    return _select(
-        conn,
-        "metrics",
-        "churn_backtest",
-        """
-        select
-            model,
-            count(*) as backtests,
-            min(backtest_month) as first_month,
-            max(backtest_month) as last_month,
-            avg(roc_auc) as mean_roc_auc,
-            avg(precision_top_decile) as mean_precision_top_decile
-        from {table}
-        where backtest_month <= ?
-        group by model
-        order by model
-        """,
-        [month],
-    )
+    return select(conn, layer, table, sql, [month])
