@@ -86,14 +86,18 @@ def _grid(v: MonthValue, s: ClientbookSettings) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=GRID_SCHEMA)
 
 
-def _segments(conn: object, v: MonthValue) -> pl.DataFrame:
-    """Clients, MRR and value per class, industry, country and size band in the month."""
-    attributes = conn.execute(  # type: ignore[attr-defined]
-        "select customer_id, client_class, coalesce(industry, 'unknown') as industry, "
+def _attributes(conn: object, month: dt.date) -> pl.DataFrame:
+    """Every client's class, industry, country and size band in every month up to `month`, read once."""
+    return conn.execute(  # type: ignore[attr-defined]
+        "select customer_id, class_month, client_class, coalesce(industry, 'unknown') as industry, "
         "coalesce(country, 'unknown') as country, coalesce(size_band, 'unknown') as size_band "
-        "from metrics.client_class_by_month where class_month = ?", [v.month]).pl()
-    clients = v.clients.join(attributes, on="customer_id", how="left").with_columns(
-        *(pl.col(c).fill_null("unknown") for c in SEGMENTS))
+        "from metrics.client_class_by_month where class_month <= ?", [month]).pl()
+
+
+def _segments(attributes: pl.DataFrame, v: MonthValue) -> pl.DataFrame:
+    """Clients, MRR and value per class, industry, country and size band in the month."""
+    clients = v.clients.join(attributes.filter(pl.col("class_month") == v.month), on="customer_id", how="left")
+    clients = clients.with_columns(*(pl.col(c).fill_null("unknown") for c in SEGMENTS))
     total = clients["value"].sum()
     parts = [
         clients.group_by(pl.col(dim).alias("segment")).agg(
@@ -131,6 +135,7 @@ def book_valuation_by_month(context: dg.AssetExecutionContext, settings: Clientb
     month = params["reference_month"]
     with duckdb.get_connection() as conn, redacted_errors("valuation.book_valuation_by_month"):
         history = value_inputs.history(conn, month)
+        attributes = _attributes(conn, month)
         rows, segments, latest = [], [], None
         for m in value_inputs.valuation_months(conn, month):
             try:
@@ -143,7 +148,7 @@ def book_valuation_by_month(context: dg.AssetExecutionContext, settings: Clientb
                 continue
             rows.append(_month_row(latest, m, settings))
             if latest.clients.height:
-                segments.append(_segments(conn, latest))
+                segments.append(_segments(attributes, latest))
         score = conn.execute(
             "select sum(valuation_score * mrr) / nullif(sum(mrr), 0) from valuation.valuation_score_by_customer"
         ).fetchone()[0]

@@ -76,8 +76,12 @@ def fit_retention(spells: pl.DataFrame) -> tuple[sbg.SbgParams, str]:
     delta = (1 − p)·K with K = 1e6, whose retention r_t = 1 − p to six decimals.
     """
     periods, churned = spells["periods"].to_numpy(), spells["churned"].to_numpy()
+    # identical spells weigh in once with their count: the same likelihood, a fraction of the work
+    distinct = spells.group_by("periods", "churned", "paid_before").len().sort("periods", "churned", "paid_before")
     try:
-        return sbg.fit(periods, churned, paid_before=spells["paid_before"].to_numpy()), "sBG"
+        params = sbg.fit(distinct["periods"].to_numpy(), distinct["churned"].to_numpy(),
+                         weights=distinct["len"].to_numpy(), paid_before=distinct["paid_before"].to_numpy())
+        return replace(params, customers=spells.height), "sBG"
     except ModelFitError:
         if not churned.any():
             raise
