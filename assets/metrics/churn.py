@@ -13,19 +13,11 @@ from assets.settings import ClientbookSettings, reference_month
 from warehouse import value_inputs
 from warehouse.db import markdown_table, replace_table_from_frame
 from warehouse.errors import redacted_errors
+from warehouse.months import add_months, month_end
 
 DEPS = [dg.AssetKey(["metrics", "churn_features_by_customer_month"]), dg.AssetKey(["marts", "fct_invoice_lines"])]
 BACKTEST_SCHEMA = {"backtest_month": pl.Date, "model": pl.String, "clients": pl.Int64, "churners": pl.Int64,
                    "roc_auc": pl.Float64, "precision_top_decile": pl.Float64}
-
-
-def _month_end(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-
-
-def _add_months(month: dt.date, months: int) -> dt.date:
-    y, m = divmod(month.year * 12 + month.month - 1 + months, 12)
-    return dt.date(y, m + 1, 1)
 
 
 def p_alive_at(conn: object, cutoff: dt.date) -> pl.DataFrame:
@@ -47,7 +39,7 @@ def baseline_row(conn: object, panel: pl.DataFrame, month: dt.date,
     if test.is_empty():
         return None
     try:
-        alive = p_alive_at(conn, _month_end(month))
+        alive = p_alive_at(conn, month_end(month))
     except ModelFitError as exc:
         context.log.warning(f"baseline for {month:%Y-%m} not computed: {exc}")
         return None
@@ -63,8 +55,8 @@ def baseline_row(conn: object, panel: pl.DataFrame, month: dt.date,
 
 def backtest_months(month: dt.date, horizon: int, count: int) -> list[dt.date]:
     """The `count` latest months whose churn labels are all observed by `month`."""
-    last = _add_months(month, -horizon)
-    return [_add_months(last, -k) for k in range(count - 1, -1, -1)]
+    last = add_months(month, -horizon)
+    return [add_months(last, -k) for k in range(count - 1, -1, -1)]
 
 
 @dg.multi_asset(
@@ -97,7 +89,7 @@ def churn_risk_by_customer(context: dg.AssetExecutionContext, settings: Clientbo
                                                     "risk_decile": pl.Int64})
         rows += [row for m in months if (row := baseline_row(conn, panel, m, context)) is not None]
         try:
-            alive = p_alive_at(conn, _month_end(month))
+            alive = p_alive_at(conn, month_end(month))
         except ModelFitError as exc:
             context.log.warning(f"P(alive) not computed: {exc}")
             alive = pl.DataFrame(schema={"customer_id": pl.String, "p_alive": pl.Float64})

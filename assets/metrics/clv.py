@@ -21,6 +21,7 @@ from assets.valuation.month_value import client_margins, value_month
 from warehouse import value_inputs
 from warehouse.db import markdown_table, replace_table_from_frame
 from warehouse.errors import redacted_errors
+from warehouse.months import shift_months
 
 HOLDOUT_MONTHS = 12
 T = TypeVar("T")
@@ -37,17 +38,9 @@ DEPS = [dg.AssetKey(k) for k in (["marts", "fct_invoice_lines"], ["metrics", "mr
                                  ["metrics", "profit_by_customer_month"])]
 
 
-def _months_before(day: dt.date, months: int) -> dt.date:
-    """The same day `months` earlier, clamped to the month's last day."""
-    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
-    first_next = dt.date(y + (m + 1) // 12, (m + 1) % 12 + 1, 1)
-    return min(day.replace(year=y, month=m + 1, day=1) + dt.timedelta(days=day.day - 1),
-               first_next - dt.timedelta(days=1))
-
-
 def holdout_report(conn: object, as_of: dt.date) -> tuple[list[dict[str, object]], pl.DataFrame]:
     """Fit on the data up to 12 months before `as_of`, predict the last 12 months, compare."""
-    cutoff = _months_before(as_of, HOLDOUT_MONTHS)
+    cutoff = shift_months(as_of, -HOLDOUT_MONTHS)
     calib = value_inputs.purchases(conn, cutoff, as_of)
     x, t_x, T = (calib[c].to_numpy() for c in ("frequency", "recency", "age"))
     params = bgnbd.fit(x, t_x, T)

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from pipelines.cli import main
-from warehouse.report import add_months
+from warehouse.months import add_months
 from warehouse.report.html import SECTIONS, write_report
 
 MONTH = dt.date(2024, 6, 1)

@@ -19,12 +19,6 @@ class ReportError(Exception):
     """A report cannot be built (no warehouse, no such month); the CLI prints it as one line."""
 
 
-def add_months(month: dt.date, months: int) -> dt.date:
-    """The first day of the month `months` after (or before, when negative) `month`."""
-    index = month.year * 12 + month.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def fmt_month(value: dt.date) -> str:
     """Months are always shown as YYYY-MM."""
     return value.strftime("%Y-%m")

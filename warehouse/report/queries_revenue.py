@@ -7,7 +7,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from warehouse.report import add_months
+from warehouse.months import add_months
 from warehouse.report.queries import select
 
 TREND_MONTHS = 24  # the trend charts, the cohort heatmap and its months since start

@@ -8,8 +8,8 @@ import math
 import duckdb
 import polars as pl
 
+from warehouse.months import add_months
 from warehouse.report import (
-    add_months,
     charts_revenue,
     charts_survey,
     fmt_money,
