@@ -42,9 +42,9 @@ def holdout_report(conn: object, as_of: dt.date) -> tuple[list[dict[str, object]
     """Fit on the data up to 12 months before `as_of`, predict the last 12 months, compare."""
     cutoff = shift_months(as_of, -HOLDOUT_MONTHS)
     calib = value_inputs.purchases(conn, cutoff, as_of)
-    x, t_x, T = (calib[c].to_numpy() for c in ("frequency", "recency", "age"))
-    params = bgnbd.fit(x, t_x, T)
-    predicted = bgnbd.expected_purchases(params, HOLDOUT_MONTHS, x, t_x, T)
+    x, t_x, age = (calib[c].to_numpy() for c in ("frequency", "recency", "age"))
+    params = bgnbd.fit(x, t_x, age)
+    predicted = bgnbd.expected_purchases(params, HOLDOUT_MONTHS, x, t_x, age)
     frame = calib.select(pl.col("frequency").clip(upper_bound=12).alias("calibration_frequency"),
                          "holdout_purchases").with_columns(pl.Series("predicted", predicted))
     by_frequency = frame.group_by("calibration_frequency").agg(
@@ -126,7 +126,8 @@ def clv_by_customer(context: dg.AssetExecutionContext, settings: ClientbookSetti
             pl.Series("discounted_purchases", bgnbd.discounted_expected_purchases(
                 bg, x, t_x, T_, horizon, monthly_rate(settings.discount_rate))) if bg
             else none.alias("discounted_purchases"),
-            pl.Series("expected_spend", gamma_gamma.expected_spend(gg, x, spend) if gg else own_average(x, spend)),
+            pl.Series("expected_spend", gamma_gamma.expected_spend(gg, x, spend) if gg else own_average(x, spend))
+            .fill_nan(None),
             pl.lit("gamma_gamma" if gg else "own_average").alias("spend_model"),
         )
         values = (contractual.clients if contractual else pl.DataFrame(schema=CONTRACTUAL_SCHEMA)).select(

@@ -60,3 +60,4 @@ def test_concentration_adjustment_only_counts_value_above_the_threshold():
     assert concentration_adjustment(np.array([500, 200, 100, 100, 100]), 0.20, 0.5) == -150.0
     # nobody above 20% → no deduction
     assert concentration_adjustment(np.array([100.0] * 10), 0.20, 0.5) == 0.0
+
