@@ -65,8 +65,8 @@ METRIC_TABLES = (
     ),
     SqlTable(
         "metrics", "churn_features_by_customer_month",
-        [*CUSTOMER_MRR, CUSTOMERS, ("metrics", "profit_by_customer_month"), ("marts", "fct_interactions"),
-         *SURVEYS],
+        [*CUSTOMER_MRR, CUSTOMERS, ("metrics", "profit_by_customer_month"), ("metrics", "client_class_by_month"),
+         ("marts", "fct_interactions"), *SURVEYS],
         "value", "The churn model's panel: what was known about each active client at each month's end.",
     ),
 )

@@ -29,31 +29,14 @@ responses as (
     select * from marts.fct_survey_responses
 ),
 
-active_starts as (
+classes as (
+    -- tenure as the client classes count it (from the CRM creation month for clients already paying
+    -- when the data begin)
     select
         customer_id,
-        min(revenue_month) as first_active_month
-    from customer_months
-    where is_active
-    group by customer_id
-),
-
-first_active as (
-    -- tenure counts from the first active month; a client already paying in the first month of
-    -- data and created in the CRM before it is taken to have paid since its creation month (the
-    -- valuation's left-truncation rule)
-    select
-        active_starts.customer_id,
-        active_starts.first_active_month,
-        case
-            when
-                active_starts.first_active_month = (select min(starts.first_active_month) from active_starts as starts)
-                and date_trunc('month', customers.created_date) < active_starts.first_active_month
-                then date_trunc('month', customers.created_date)::date
-            else active_starts.first_active_month
-        end as tenure_start_month
-    from active_starts
-    left join customers on active_starts.customer_id = customers.customer_id
+        class_month,
+        tenure_months
+    from metrics.client_class_by_month
 ),
 
 history as (
@@ -62,14 +45,15 @@ history as (
         customer_months.revenue_month as feature_month,
         customer_months.is_active,
         customer_months.mrr,
-        date_diff('month', first_active.tenure_start_month, customer_months.revenue_month) + 1 as tenure_months,
+        classes.tenure_months,
         (customer_months.mrr - lag(customer_months.mrr, 3) over by_month)
         / nullif(lag(customer_months.mrr, 3) over by_month, 0) as mrr_change_3m_rate,
         count(*) filter (where customer_months.movement = 'contraction') over last_6 as contractions_6m,
         count(*) filter (where customer_months.movement = 'expansion') over last_6 as expansions_6m,
         count(*) filter (where customer_months.movement = 'reactivation') over up_to as reactivations
     from customer_months
-    inner join first_active on customer_months.customer_id = first_active.customer_id
+    left join classes
+        on customer_months.customer_id = classes.customer_id and customer_months.revenue_month = classes.class_month
     window
         by_month as (partition by customer_months.customer_id order by customer_months.revenue_month),
         last_6 as (
