@@ -7,6 +7,7 @@ retention model is the sBG fitted on the spells; the arithmetic is `assets.valua
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -18,6 +19,7 @@ from assets.valuation.book import Assumptions, residual_value_factor, retention_
 from warehouse import value_inputs
 
 HOMOGENEOUS_K = 1e6
+LR_CRITICAL = 2.71  # 5% level of the 50:50 mixture of chi-square(0) and chi-square(1)
 
 
 @dataclass(frozen=True)
@@ -67,28 +69,42 @@ def client_margins(history: pl.DataFrame, month: dt.date) -> tuple[pl.DataFrame,
     return active.with_columns((pl.col("mrr") * pl.col("margin_rate")).alias("monthly_margin")), book_rate
 
 
-def fit_retention(spells: pl.DataFrame) -> tuple[sbg.SbgParams, str]:
-    """The sBG on the spells, or, when it cannot be fitted but clients did churn, its homogeneous limit.
+def geometric(spells: pl.DataFrame) -> tuple[float, float]:
+    """The constant-churn model: p = churns / renewal decisions seen, and its log-likelihood.
 
-    When the likelihood keeps improving as gamma and delta grow together (no heterogeneity in the
-    data: every client churns at the same rate), the sBG tends to the geometric model with the
-    constant monthly churn p = churns / renewals at stake. It is recorded as gamma = p·K,
-    delta = (1 − p)·K with K = 1e6, whose retention r_t = 1 − p to six decimals.
+    A churned spell of k months made k renewal decisions (the last one failed), a running one k − 1;
+    months paid before the data began do not matter, a constant churn has no memory.
     """
     periods, churned = spells["periods"].to_numpy(), spells["churned"].to_numpy()
+    decisions, churns = float(periods.sum() - (~churned).sum()), float(churned.sum())
+    if churns == 0:
+        raise ModelFitError("geometric retention", "no spell has ended in a churn yet", "Wait for more history.")
+    p = churns / decisions
+    return p, churns * math.log(p) + (decisions - churns) * (math.log1p(-p) if p < 1 else 0.0)
+
+
+def fit_retention(spells: pl.DataFrame) -> tuple[sbg.SbgParams, str]:
+    """The sBG on the spells when the data support heterogeneity, else its limit: a constant churn rate.
+
+    The geometric model (every client churns at the same monthly rate p) is the sBG's limit as gamma
+    and delta grow together. Along that ridge the sBG likelihood is flat and a fit may stop anywhere
+    or run off, so the sBG is used only when it beats the geometric by a likelihood-ratio test at 5%:
+    2 (LL_sBG − LL_geometric) ≥ 2.71, the boundary-corrected critical value (a 50:50 mixture of χ²₀ and
+    χ²₁, as heterogeneity cannot be negative). Otherwise, or when the sBG cannot be fitted at all, the
+    geometric model is used, recorded as gamma = p·K, delta = (1 − p)·K with K = 1e6, whose retention
+    r_t = 1 − p to six decimals.
+    """
+    p, geometric_ll = geometric(spells)
     # identical spells weigh in once with their count: the same likelihood, a fraction of the work
     distinct = spells.group_by("periods", "churned", "paid_before").len().sort("periods", "churned", "paid_before")
     try:
         params = sbg.fit(distinct["periods"].to_numpy(), distinct["churned"].to_numpy(),
                          weights=distinct["len"].to_numpy(), paid_before=distinct["paid_before"].to_numpy())
-        return replace(params, customers=spells.height), "sBG"
     except ModelFitError:
-        if not churned.any():
-            raise
-    # renewal decisions seen: a churned spell of k months made k (the last one failed), a running one k - 1
-    at_stake = float(periods.sum() - (~churned).sum())
-    p = float(churned.sum()) / at_stake
-    return sbg.SbgParams(p * HOMOGENEOUS_K, (1 - p) * HOMOGENEOUS_K, float("nan"), spells.height), "geometric"
+        params = None
+    if params is not None and 2 * (params.log_likelihood - geometric_ll) >= LR_CRITICAL:
+        return replace(params, customers=spells.height), "sBG"
+    return sbg.SbgParams(p * HOMOGENEOUS_K, (1 - p) * HOMOGENEOUS_K, geometric_ll, spells.height), "geometric"
 
 
 def value_month(

@@ -86,8 +86,9 @@ def test_a_book_without_heterogeneity_is_valued_with_a_constant_churn_rate(tiny_
     _, wh = tiny_run
     # Spells (months paid; C1-C3 created in December 2023, already paying in January, the first month of
     # data: one month paid before): C1 6 running, C2 6 running, C3 2 churned then 3 running, C4 4 churned,
-    # C6 2 running. The sBG runs off to its homogeneous limit, the geometric model: renewal decisions seen
-    # = 23 paid months − 4 running spells (their next renewal is still to come) = 19, churns 2 → p = 2/19.
+    # C6 2 running. Nothing supports heterogeneity, so the constant-churn (geometric) model is used: renewal
+    # decisions seen = 23 paid months − 4 running spells (their next renewal is still to come) = 19,
+    # churns 2 → p = 2/19.
     row = query(wh, "select retention_model, sbg_gamma / (sbg_gamma + sbg_delta), expected_retention_12m "
                     "from valuation.book_valuation_by_month where valuation_month = ?", [JUNE])[0]
     assert row[0] == "geometric"
