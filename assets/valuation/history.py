@@ -21,9 +21,9 @@ METHOD = (
     "the book's rate without cost data, 1 without any) over the horizon, each month weighted by the client's sBG "
     "survival given its renewals (months paid before the data began counted from the CRM creation month), grown "
     "at growth_rate and discounted at discount_rate (annual rates, compounded monthly); sBG fitted on the spells "
-    "of paying months up to the month, left-truncated spells conditioned on survival (its homogeneous limit, a "
-    "constant churn rate, when it runs off); concentration adjustment = -haircut x value held above the "
-    "threshold share by single clients"
+    "of paying months up to the month, left-truncated spells conditioned on survival, used only when a "
+    "likelihood-ratio test (2 dLL >= 2.71) prefers it to a constant churn rate, which is used otherwise; "
+    "concentration adjustment = -haircut x value held above the threshold share by single clients"
 )
 GRID_STEPS = {
     "discount_rate": (-0.02, 0.0, 0.02), "churn_multiplier": (0.75, 1.0, 1.25), "growth_rate": (-0.02, 0.0, 0.02),

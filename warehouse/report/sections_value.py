@@ -34,6 +34,7 @@ def book_valuation(conn: duckdb.DuckDBPyConnection, month: dt.date, valuation: R
         ("growth rate (annual)", fmt_pct(v["growth_rate"])),
         ("discount rate (annual)", fmt_pct(v["discount_rate"])),
         ("horizon", f"{fmt_number(v['horizon_years'])} years"),
+        ("retention model", str(v.get("retention_model") or "sBG")),
         ("sBG gamma", fmt_number(v["sbg_gamma"], 4)),
         ("sBG delta", fmt_number(v["sbg_delta"], 4)),
         ("expected 12-month retention", fmt_pct(v["expected_retention_12m"])),
