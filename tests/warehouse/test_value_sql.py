@@ -1,7 +1,8 @@
 """Client value SQL (classes, RFM, concentration, Lorenz, profit) on one small hand-made book.
 
 The book, reference month June 2024, all in EUR (MRR by month; `*` = one-off invoice, no MRR):
-  A  500 Jan-Jun, one-off 50 in June; cost 200 in June; born 1990, f
+  A  500 Jan-Jun, one-off 50 in June; cost 200 in June; born 1990, f (every client created June 2023
+     but H)
   B  200 Mar-Jun; cost 250 in June; referred G through its second CRM record B2
   C  100 Jun; CRM segment 'Strategic'
   D  100 Jun (industry unknown)
@@ -164,7 +165,7 @@ def _classes(book: duckdb.DuckDBPyConnection, month: dt.date) -> dict[str, str]:
 
 def test_client_classes_in_june(book):
     assert _classes(book, JUNE) == {
-        "A": "strategic",  # active, the top ceil(20% × 5) = 1 by MRR, and 6 months of tenure
+        "A": "strategic",  # active, the top ceil(20% × 5) = 1 by MRR, and 13 months of tenure (≥ 6)
         "B": "reference",  # active; referred G (through B2) who became active in May
         "C": "strategic",  # active, CRM segment 'Strategic' (case-insensitive)
         "D": "active",
@@ -178,7 +179,8 @@ def test_client_classes_in_june(book):
 
 def test_client_classes_in_april(book):
     april = _classes(book, _month(4))
-    # active in April: A 500 and B 200; the top ceil(20% × 2) = 1 by MRR is A → strategic (tenure 4 < 6).
+    # active in April: A 500 and B 200; the top ceil(20% × 2) = 1 by MRR is A → strategic (so is its
+    # tenure, 11 months from June 2023); B (2 months, second by MRR) is not.
     # B is active but not yet a reference: G first became active in May.
     # G is first invoiced in May, so in April it is in the CRM and never invoiced: potential.
     assert (april["A"], april["B"], april["G"]) == ("strategic", "active", "potential")
@@ -205,8 +207,15 @@ def test_rfm_scores_in_june(book):
 def test_segment_columns(book):
     row = _row(book, "select tenure_months, tenure_band, age_band, gender from metrics.client_class_by_month "
                      "where customer_id = 'A' and class_month = ?", [JUNE])
-    # A active since January: 6 months (0-1y); born 1990 → 34 in 2024 → 30-44
-    assert row == {"tenure_months": 6, "tenure_band": "0-1y", "age_band": "30-44", "gender": "f"}
+    # A pays from January, the first month of data, and was created in June 2023: its tenure counts from
+    # its creation month, June 2023 to June 2024 inclusive = 13 months (1-3y); born 1990 → 34 in 2024 → 30-44
+    assert row == {"tenure_months": 13, "tenure_band": "1-3y", "age_band": "30-44", "gender": "f"}
+
+
+def test_tenure_of_a_client_starting_after_the_data_begin_counts_from_its_first_active_month(book):
+    # B was created in June 2023 too, but first paid in March: March to June inclusive = 4 months
+    assert book.execute("select tenure_months from metrics.client_class_by_month "
+                        "where customer_id = 'B' and class_month = ?", [JUNE]).fetchall() == [(4,)]
 
 
 def test_every_client_has_one_row_per_month_from_the_first_month_of_data(book):
