@@ -9,7 +9,7 @@ import pytest
 
 from assets.raw.landing import extract_date
 from warehouse import manifest
-from warehouse.contract import CUSTOMERS, FX_RATES, INVOICE_LINES, RESPONSES, Extract
+from warehouse.contract import COSTS, CUSTOMERS, FX_RATES, INVOICE_LINES, RESPONSES, Extract
 from warehouse.profiles import Profile
 from warehouse.staging import build_staging as _build
 
@@ -144,3 +144,23 @@ def test_a_line_needs_a_rate_published_within_the_max_age_before_it(conn, issue_
     counts = build_staging(conn, INVOICE_LINES)
     assert counts["rows_loaded"] == (0 if reason else 1)
     assert _quarantine(conn) == ([(2, "currency", reason, "HUF")] if reason else [])
+
+
+@pytest.mark.parametrize(
+    ("cost_month", "currency", "reason"),
+    [
+        ("2024-01-01", "HUF", None),  # the HUF rate of 2024-01-01 is published that day
+        ("2024-02-01", "HUF", "no_fx_rate"),  # 31 days after the last rate: too old, quarantined
+        ("2024-02-01", "EUR", None),  # EUR needs no rate
+        ("2024-01-01", "PLN", "no_fx_rate"),  # a currency the rates do not know
+    ],
+)
+def test_a_cost_needs_a_rate_published_within_the_max_age_before_its_month(conn, cost_month, currency, reason):
+    _raw(conn, COSTS, [("costs.csv", {"customer_id": "C1", "cost_month": cost_month, "amount": "10.00",
+                                      "currency": currency})])
+    counts = build_staging(conn, COSTS)
+    # read = loaded + deduplicated + quarantined: 1 = 1 + 0 + 0, or 1 = 0 + 0 + 1
+    assert (counts["rows_loaded"], counts["rows_quarantined"]) == ((0, 1) if reason else (1, 0))
+    quarantined = conn.execute("select line_number, column_name, reason_code, raw_value from staging.quarantine "
+                               "where entity = 'billing__costs'").fetchall()
+    assert quarantined == ([(2, "currency", reason, currency)] if reason else [])
