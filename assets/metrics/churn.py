@@ -48,9 +48,7 @@ def baseline_row(conn: object, panel: pl.DataFrame, month: dt.date,
     scores = 1 - scored["p_alive"].fill_null(1.0).to_numpy()
     churned = scored[churn_model.LABEL].to_numpy()
     ids = scored["customer_id"].to_list()
-    return churn_model.BacktestRow(month, churn_model.BASELINE, len(ids), int(churned.sum()),
-                                   churn_model.roc_auc(churned, scores),
-                                   churn_model.precision_top_decile(ids, churned, scores))
+    return churn_model.evaluate(month, churn_model.BASELINE, ids, churned, scores)
 
 
 def backtest_months(month: dt.date, horizon: int, count: int) -> list[dt.date]:

@@ -101,14 +101,15 @@ def backtest(
         scored = {CLASSIFIER: score(test)}
         if baseline is not None:
             scored[BASELINE] = _baseline_scores(baseline, test, month)
-        for model, scores in scored.items():
-            rows.append(
-                BacktestRow(
-                    month, model, len(ids), int(churned.sum()),
-                    roc_auc(churned, scores), precision_top_decile(ids, churned, scores),
-                )
-            )
+        rows += [evaluate(month, model, ids, churned, scores) for model, scores in scored.items()]
     return rows
+
+
+def evaluate(month: date, model: str, customer_ids: Sequence[str], churned: np.ndarray,
+             scores: np.ndarray) -> BacktestRow:
+    """One backtest row: how well `scores` ranked the month's clients against their actual churn."""
+    return BacktestRow(month, model, len(customer_ids), int(churned.sum()), roc_auc(churned, scores),
+                       precision_top_decile(customer_ids, churned, scores))
 
 
 def summarise(rows: Sequence[BacktestRow]) -> dict[str, dict[str, float]]:

@@ -6,6 +6,7 @@ horizon is `horizon_years`, the discount `discount_rate` (annual, compounded mon
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from typing import TypeVar
 
 import dagster as dg
@@ -70,9 +71,11 @@ def own_average(frequency: np.ndarray, mean_spend: np.ndarray) -> np.ndarray:
 
 
 def _fit_rows(model: str, params: object, fitted_to: dt.date) -> list[dict[str, object]]:
-    names = [n for n in params.__dataclass_fields__ if n != "customers"]  # type: ignore[attr-defined]
-    return [{"model": model, "parameter": n, "value": float(getattr(params, n)), "fitted_to": fitted_to,
-             "customers": params.customers} for n in names]  # type: ignore[attr-defined]
+    """One row per fitted parameter (and the log-likelihood) of a model's parameter dataclass."""
+    values = asdict(params)  # type: ignore[call-overload]
+    customers = values.pop("customers")
+    return [{"model": model, "parameter": name, "value": float(value), "fitted_to": fitted_to,
+             "customers": customers} for name, value in values.items()]
 
 
 @dg.multi_asset(
@@ -115,7 +118,7 @@ def clv_by_customer(context: dg.AssetExecutionContext, settings: ClientbookSetti
         bg = attempt("BG/NBD", lambda: bgnbd.fit(x, t_x, T_))
         gg = attempt("Gamma-Gamma", lambda: gamma_gamma.fit(x, spend))
         history = value_inputs.history(conn, month)
-        margins, book_rate = client_margins(history, month)
+        margins, book_rate, book_basis = client_margins(history, month)
         contractual = attempt("sBG", lambda: value_month(
             history, month, settings.discount_rate, settings.growth_rate, horizon))
         none = pl.lit(None, dtype=pl.Float64)
@@ -144,7 +147,7 @@ def clv_by_customer(context: dg.AssetExecutionContext, settings: ClientbookSetti
             pl.lit(month).alias("reference_month"),
             pl.lit("month").alias("time_unit"),
             pl.col("margin_rate").fill_null(book_rate),
-            pl.col("margin_basis").fill_null("book" if margins["margin_basis"].ne("revenue").any() else "revenue"),
+            pl.col("margin_basis").fill_null(book_basis),
         ).with_columns(
             (pl.col("discounted_purchases") * pl.col("expected_spend") * pl.col("margin_rate")).alias(
                 "clv_noncontractual"),

@@ -46,27 +46,24 @@ class MonthValue:
         return value, retention_12m(a, renewals, self.clients["mrr"].to_numpy())
 
 
-def margin_rates(active: pl.DataFrame) -> tuple[pl.DataFrame, float]:
-    """Each client's trailing 12-month margin rate; the book's rate for clients without cost data.
+def client_margins(history: pl.DataFrame, month: dt.date) -> tuple[pl.DataFrame, float, str]:
+    """Clients active in `month` with MRR, margin rate, its basis and monthly margin; the book's rate
+    and basis, which clients without cost data take.
 
-    With no cost data in the book at all, the rate is 1: the value is then of revenue, not margin,
-    and `margin_basis` says so ('client', 'book' or 'revenue').
+    A client's rate is its trailing 12-month margin / revenue (months with a cost row); without cost
+    data in the whole book the rate is 1: the value is then of revenue, not margin, and the basis
+    ('client', 'book' or 'revenue') says so.
     """
+    active = value_inputs.active_with_margin(history, month)
     with_cost = active.filter(pl.col("revenue_12") > 0)
     book_rate = float(with_cost["margin_12"].sum() / with_cost["revenue_12"].sum()) if with_cost.height else 1.0
-    basis_default = "book" if with_cost.height else "revenue"
+    book_basis = "book" if with_cost.height else "revenue"
+    own = pl.col("revenue_12") > 0
     rated = active.with_columns(
-        pl.when(pl.col("revenue_12") > 0).then(pl.col("margin_12") / pl.col("revenue_12"))
-        .otherwise(book_rate).alias("margin_rate"),
-        pl.when(pl.col("revenue_12") > 0).then(pl.lit("client")).otherwise(pl.lit(basis_default)).alias("margin_basis"),
+        pl.when(own).then(pl.col("margin_12") / pl.col("revenue_12")).otherwise(book_rate).alias("margin_rate"),
+        pl.when(own).then(pl.lit("client")).otherwise(pl.lit(book_basis)).alias("margin_basis"),
     )
-    return rated, book_rate
-
-
-def client_margins(history: pl.DataFrame, month: dt.date) -> tuple[pl.DataFrame, float]:
-    """Clients active in `month` with MRR, margin rate, its basis and monthly margin; the book's rate."""
-    active, book_rate = margin_rates(value_inputs.active_with_margin(history, month))
-    return active.with_columns((pl.col("mrr") * pl.col("margin_rate")).alias("monthly_margin")), book_rate
+    return rated.with_columns((pl.col("mrr") * pl.col("margin_rate")).alias("monthly_margin")), book_rate, book_basis
 
 
 def geometric(spells: pl.DataFrame) -> tuple[float, float]:
@@ -119,7 +116,7 @@ def value_month(
     params, model = fit_retention(spells)
     current = spells.filter(pl.col("is_active_now")).select(
         "customer_id", (pl.col("paid_before") + pl.col("periods") - 1).alias("renewals"))
-    active, book_rate = client_margins(history, month)
+    active, book_rate, _ = client_margins(history, month)
     clients = active.join(current, on="customer_id", how="left").with_columns(pl.col("renewals").fill_null(0))
     a = Assumptions(params.gamma, params.delta, annual_discount, annual_growth, horizon_months)
     renewals = clients["renewals"].to_numpy()

@@ -86,7 +86,7 @@ def test_spells_count_the_months_paid_before_the_data_began():
 
 
 def test_margins_are_the_clients_own_or_the_books():
-    margins, book_rate = client_margins(value_inputs.history(_history_db(), D(2024, 6, 1)), D(2024, 6, 1))
+    margins, book_rate, _ = client_margins(value_inputs.history(_history_db(), D(2024, 6, 1)), D(2024, 6, 1))
     # Z's 12 months with a cost row: margin 40 + 60 over revenue 100 + 100 → 0.5; X and Y have no cost
     # data and take the book's rate, which is Z's
     assert book_rate == 0.5
