@@ -74,10 +74,28 @@ def replace_table_from_frame(
         conn.unregister("_incoming_frame")
 
 
+# The money conversion every SQL file shares (docs/metrics.md, "Recognised revenue"): an amount in
+# `currency` to the reporting currency through the EUR-based rates (EUR itself needs none), in whole
+# cents and whole millionths of a rate, rounded half away from zero to the cent: exact integers.
+FX_CONVERT_MACRO = """
+create or replace temp macro fx_convert(amount, currency, units_per_eur, reporting_currency, reporting_units_per_eur)
+as ((
+    sign(amount) * (
+        (
+            2 * (abs(amount)::decimal(38, 2) * 100)::hugeint
+            * (case when reporting_currency = 'EUR' then 1 else reporting_units_per_eur end * 1000000)::hugeint
+            + (case when currency = 'EUR' then 1 else units_per_eur end * 1000000)::hugeint
+        ) // (2 * (case when currency = 'EUR' then 1 else units_per_eur end * 1000000)::hugeint)
+    )
+)::decimal(38, 0) * 0.01)::decimal(18, 2)
+"""
+
+
 def build_from_file(
     conn: duckdb.DuckDBPyConnection, layer: str, table: str, params: Mapping[str, Any]
 ) -> int:
     """Replace `layer.table` with its SQL file's result; the usual body of a thin asset."""
+    conn.execute(FX_CONVERT_MACRO)
     return replace_table(conn, layer, table, read_sql(layer, table), params)
 
 

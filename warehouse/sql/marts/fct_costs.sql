@@ -1,6 +1,6 @@
 -- Cost to serve per client and month up to the as-of date, in the reporting currency at the latest
 -- rate on or before the cost month's first day (staging quarantined costs without such a rate:
--- `no_fx_rate`), rounded half away from zero to the cent like invoice lines; a cost whose reporting-currency rate is missing keeps a null cost_reporting and
+-- `no_fx_rate`), with the fx_convert macro of invoice lines (warehouse/db.py); a cost whose reporting-currency rate is missing keeps a null cost_reporting and
 -- fails the blocking check cost_fx_rate_found. customer_id is the client key
 -- (marts.client_crosswalk); source_customer_id the CRM record the cost was booked on.
 with
@@ -48,20 +48,11 @@ with_both_rates as (
 
 usable as (
     select
-        customer_id,
-        source_customer_id,
-        cost_month,
-        currency,
-        amount,
+        *,
         (
             (currency = 'EUR' or line_rate_date >= cost_month - $fx_max_age_days::integer)
             and ($reporting_currency = 'EUR' or reporting_rate_date >= cost_month - $fx_max_age_days::integer)
-        ) as has_fx_rate,
-        -- whole cents and whole millionths of a rate: exact integer arithmetic, as fct_invoice_lines
-        (amount::decimal(38, 2) * 100)::hugeint as amount_cents,
-        (case when currency = 'EUR' then 1 else line_units_per_eur end * 1000000)::hugeint as line_micro,
-        (case when $reporting_currency = 'EUR' then 1 else reporting_units_per_eur end * 1000000)::hugeint
-            as reporting_micro
+        ) as has_fx_rate
     from with_both_rates
 )
 
@@ -75,9 +66,7 @@ select
     has_fx_rate,
     case
         when has_fx_rate
-            then (
-                sign(amount_cents) * ((2 * abs(amount_cents) * reporting_micro + line_micro) // (2 * line_micro))
-            )::decimal(38, 0) * 0.01
-    end::decimal(18, 2) as cost_reporting
+            then fx_convert(amount, currency, line_units_per_eur, $reporting_currency, reporting_units_per_eur)
+    end as cost_reporting
 from usable
 order by customer_id, cost_month, source_customer_id

@@ -96,12 +96,7 @@ usable as (
         (
             (currency = 'EUR' or line_rate_date >= fx_date - $fx_max_age_days::integer)
             and ($reporting_currency = 'EUR' or reporting_rate_date >= fx_date - $fx_max_age_days::integer)
-        ) as has_fx_rate,
-        -- rates as whole millionths (they carry 6 decimals), amounts as whole cents: exact integers
-        (net_amount::decimal(38, 2) * 100)::hugeint as net_cents,
-        (case when currency = 'EUR' then 1 else line_units_per_eur end * 1000000)::hugeint as line_micro,
-        (case when $reporting_currency = 'EUR' then 1 else reporting_units_per_eur end * 1000000)::hugeint
-            as reporting_micro
+        ) as has_fx_rate
     from with_rates
 )
 
@@ -121,15 +116,11 @@ select
     fx_date,
     case when has_fx_rate and currency != 'EUR' then line_rate_date end as fx_rate_date,
     has_fx_rate,
-    -- cents × reporting rate / line rate, rounded half away from zero in integer arithmetic
+    -- cents × reporting rate / line rate, rounded half away from zero in integer arithmetic (warehouse/db.py)
     case
         when has_fx_rate
-            then (
-                sign(net_cents) * (
-                    (2 * abs(net_cents) * reporting_micro + line_micro) // (2 * line_micro)
-                )
-            )::decimal(38, 0) * 0.01
-    end::decimal(18, 2) as amount_reporting,
+            then fx_convert(net_amount, currency, line_units_per_eur, $reporting_currency, reporting_units_per_eur)
+    end as amount_reporting,
     period_start_date,
     period_end_date,
     date_trunc('month', period_start_date)::date as service_start_month,
