@@ -36,6 +36,9 @@ class _ProgressHandler(logging.Handler):
         if event.event_type in MARKS:
             self.done += 1
             print(f"  [{elapsed:6.1f}s] {MARKS[event.event_type]} {event.step_key}", file=sys.stderr, flush=True)
+        elif event.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY:
+            # a transient error (a locked file, an I/O error): the step runs again after a wait
+            print(f"  [{elapsed:6.1f}s] retry {event.step_key} (transient error)", file=sys.stderr, flush=True)
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             data = event.event_specific_data
             if not data.passed:
