@@ -13,7 +13,7 @@ import polars as pl
 
 SQL_DIR = Path(__file__).parent / "sql"
 # Layers double as DuckDB schemas; only these names are ever interpolated into SQL.
-LAYERS = ("raw", "staging", "marts", "metrics", "valuation")
+LAYERS = ("raw", "staging", "marts", "metrics", "valuation", "restricted")
 
 
 def qualified(layer: str, table: str) -> str:

@@ -18,6 +18,7 @@ from warehouse.contract import Extract
 from warehouse.db import qualified, transaction
 
 MANIFEST = "raw.file_manifest"
+ERASED_SUBJECT = "erased_subject"
 MANIFEST_DDL = f"""
 create table if not exists {MANIFEST} (
     file_sha256 varchar not null, file_name varchar not null, source varchar, entity varchar,
@@ -92,8 +93,12 @@ def record(conn: duckdb.DuckDBPyConnection, v: FileVersion, status: str, reason:
     )
 
 
-def load(conn: duckdb.DuckDBPyConnection, extract: Extract, v: FileVersion, frame: pl.DataFrame) -> int:
+def load(conn: duckdb.DuckDBPyConnection, extract: Extract, v: FileVersion, frame: pl.DataFrame,
+         erased: int = 0) -> int:
     """Append the file's rows and record it as loaded; an earlier version at that name is replaced.
+
+    `erased` rows of erased clients were left out of `frame`: `rows_read` counts them (the file's
+    rows) and the reason code `erased_subject` says how many are not in the raw table.
 
     One transaction: a file is either wholly in the raw table and the manifest, or not at all.
     """
@@ -111,7 +116,11 @@ def load(conn: duckdb.DuckDBPyConnection, extract: Extract, v: FileVersion, fram
         conn.register("_incoming", rows)
         conn.execute(f"insert into {table} by name select * from _incoming")
         conn.unregister("_incoming")
-        record(conn, v, "loaded", rows=frame.height)
+        if erased:
+            record(conn, v, "loaded", ERASED_SUBJECT, f"{erased} row(s) of erased clients left out",
+                   rows=frame.height + erased)
+        else:
+            record(conn, v, "loaded", rows=frame.height)
     return frame.height
 
 

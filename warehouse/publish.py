@@ -1,15 +1,22 @@
-"""Publishing: the run builds a working file; only a fully checked build replaces the analysts' file.
+"""Publishing: the run builds a working file; only a fully checked build becomes the analysts' copy.
 
-The swap is atomic (`os.replace` within one folder), so whoever opens the published file sees
-either the previous complete build or the new one, never a half-written warehouse. The
-previous published file is kept beside it for rollback.
+The analysts' copy is written fresh beside the published file (warehouse/analyst_copy.py), synced,
+checked, and swapped in atomically (`os.replace` within one folder), so whoever opens the published
+file sees either the previous complete build or the new one, never a half-written warehouse. The
+previous published file is kept beside it for rollback. Any failure on the way (a full disk, say)
+removes the half-written file and leaves the published one untouched.
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
+
+from warehouse.analyst_copy import leaks, write_analyst_copy
+
+
+class PublishError(Exception):
+    """The analysts' copy failed its own checks; the message names columns, never values."""
 
 
 def work_path_for(published: Path) -> Path:
@@ -22,24 +29,53 @@ def previous_path_for(published: Path) -> Path:
     return published.with_name(f"{published.stem}.previous{published.suffix}")
 
 
-def publish(conn: duckdb.DuckDBPyConnection, work: Path, published: Path) -> int:
-    """Checkpoint the working file, copy it beside the published one, verify it, swap it in.
+def incoming_path_for(published: Path) -> Path:
+    """The hidden file the next analysts' copy is written to before the swap."""
+    return published.with_name(f".{published.name}.incoming")
 
-    Returns the number of tables in the published file.
+
+def _remove(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        p.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(conn: duckdb.DuckDBPyConnection, published: Path, key: bytes, min_cell_size: int,
+            keep_previous: bool = True) -> int:
+    """Write the analysts' copy of the build `conn` holds, verify it, swap it in; returns its table count.
+
+    With `keep_previous` false (after an erasure) the previous build is deleted rather than kept.
     """
-    conn.execute("checkpoint")
-    staged = published.with_name(f".{published.name}.incoming")
-    shutil.copyfile(work, staged)
-    with staged.open("rb") as f:
-        os.fsync(f.fileno())
-    with duckdb.connect(str(staged), read_only=True) as check:
-        row = check.execute("select count(*) from duckdb_tables()").fetchone()
-    tables = int(row[0]) if row else 0
-    if published.exists():
-        keep = previous_path_for(published)
+    staged = incoming_path_for(published)
+    _remove(staged)
+    try:
+        tables = write_analyst_copy(conn, staged, key, min_cell_size)
+        _fsync(staged)
+        found = leaks(staged)
+        if found:
+            raise PublishError(f"the analysts' copy holds restricted columns: {', '.join(found[:5])}")
+        with duckdb.connect(str(staged), read_only=True) as check:
+            row = check.execute("select count(*) from duckdb_tables()").fetchone()
+        if not row or int(row[0]) != tables:
+            raise PublishError("the analysts' copy does not hold every table written")
+    except BaseException:
+        _remove(staged)
+        raise
+    keep = previous_path_for(published)
+    if published.exists() and keep_previous:
         link = published.with_name(f".{published.name}.previous")
         link.unlink(missing_ok=True)
         os.link(published, link)
         os.replace(link, keep)
+    elif not keep_previous:
+        keep.unlink(missing_ok=True)
     os.replace(staged, published)
+    _fsync(published.parent)
     return tables

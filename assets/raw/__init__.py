@@ -5,11 +5,13 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.privacy import PrivacyResource
 from assets.raw.ingest import IngestReport, ingest
 from assets.settings import ClientbookSettings
 from warehouse.contract import EXTRACTS, Extract
 from warehouse.db import markdown_table, qualified
 from warehouse.errors import redacted_errors
+from warehouse.ledger import ErasedSubjects, LedgerError, purge, stored
 from warehouse.profiles import ProfileError, load_profile
 
 GROUP_BY_SOURCE = {"crm": "crm", "billing": "billing", "survey": "survey", "fx": "billing"}
@@ -34,18 +36,25 @@ def raw_asset(extract: Extract) -> dg.AssetsDefinition:
         group_name=GROUP_BY_SOURCE[extract.source],
         description=f"Raw {extract.source} {extract.entity} as landed: {extract.doc}",
         kinds={"duckdb", "polars"},
+        deps=[dg.AssetKey(["restricted", "erasure_ledger"])],
         check_specs=[dg.AssetCheckSpec(NO_REJECTS, asset=["raw", extract.raw_table],
                                        description="No file of this extract was rejected tonight.")],
     )
-    def _asset(context: dg.AssetExecutionContext, settings: ClientbookSettings, duckdb: DuckDBResource
-               ) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, settings: ClientbookSettings, privacy: PrivacyResource,
+               duckdb: DuckDBResource) -> dg.MaterializeResult:
         landing = Path(settings.landing_dir)
         try:
             profile = load_profile(landing, extract.source)
         except ProfileError as exc:
             raise dg.Failure(description=str(exc)) from None
         with duckdb.get_connection() as conn, redacted_errors(f"raw.{extract.raw_table}"):
-            report = ingest(conn, landing, extract, profile, context.run_id)
+            try:
+                erased = ErasedSubjects.from_ledger(privacy.key(), stored(conn))
+            except LedgerError as exc:
+                raise dg.Failure(description=str(exc)) from None
+            report = ingest(conn, landing, extract, profile, context.run_id, erased)
+            # rows an earlier night loaded before their client was erased (erase itself removes them too)
+            report.erased += purge(conn, extract.raw_table, extract.column_names, erased)
             rows = conn.execute(f"select count(*) from {qualified('raw', extract.raw_table)}").fetchone()[0]
         for name, reason, message in report.rejected:
             context.log.warning(f"rejected {name} ({reason}): {message}")
@@ -70,6 +79,7 @@ def raw_asset(extract: Extract) -> dg.AssetsDefinition:
                 "rows_loaded_tonight": sum(n for _, n in report.loaded),
                 "ingest": dg.MetadataValue.md(report_markdown(report)),
                 "warnings": len(report.warnings),
+                "rows_of_erased_clients": report.erased,
             },
             check_results=[dg.AssetCheckResult(
                 check_name=NO_REJECTS, passed=not report.rejected, severity=dg.AssetCheckSeverity.WARN,

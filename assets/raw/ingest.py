@@ -22,6 +22,7 @@ from assets.raw.landing import (
 from assets.raw.reader import BUNDLED_FX, FileRejected, bundled_fx_bytes, bundled_fx_rates, read_file
 from warehouse import manifest
 from warehouse.contract import FX_RATES, Extract
+from warehouse.ledger import ErasedSubjects
 from warehouse.profiles import Profile
 
 
@@ -35,10 +36,11 @@ class IngestReport:
     waiting: list[str] = field(default_factory=list)
     unchanged: int = 0
     warnings: list[str] = field(default_factory=list)
+    erased: int = 0  # rows of erased clients left out (warehouse/ledger.py)
 
 
 def ingest(conn: duckdb.DuckDBPyConnection, landing: Path, extract: Extract, profile: Profile,
-           run_id: str) -> IngestReport:
+           run_id: str, erased: ErasedSubjects | None = None) -> IngestReport:
     """Load every new, complete file of `extract`; each file is loaded whole or rejected whole."""
     report = IngestReport()
     manifest.ensure(conn, extract)
@@ -46,14 +48,14 @@ def ingest(conn: duckdb.DuckDBPyConnection, landing: Path, extract: Extract, pro
     ready, waiting = ready_files(find_candidates(landing, extract.source, files), profile)
     report.waiting = [safe_name(c.name) for c in waiting]
     for c in ready:
-        _one(conn, landing, extract, profile, c, run_id, report)
+        _one(conn, landing, extract, profile, c, run_id, report, erased)
     if extract is FX_RATES:
         _bundled_fx(conn, run_id, report)
     return report
 
 
 def _one(conn: duckdb.DuckDBPyConnection, landing: Path, extract: Extract, profile: Profile, c: Candidate,
-         run_id: str, report: IngestReport) -> None:
+         run_id: str, report: IngestReport, erased: ErasedSubjects | None = None) -> None:
     name = safe_name(c.name)
     if not is_plain(c.path, landing):
         version = _version(c, "-", extract, profile, run_id)
@@ -79,7 +81,10 @@ def _one(conn: duckdb.DuckDBPyConnection, landing: Path, extract: Extract, profi
         _reject(conn, landing, c, version, report, rejected)
         return
     report.warnings.extend(read.warnings)
-    report.loaded.append((name, manifest.load(conn, extract, version, read.frame)))
+    # the erasure ledger is applied before anything is stored: an erased client's rows never land again
+    frame, dropped = erased.drop(read.frame) if erased else (read.frame, 0)
+    report.erased += dropped
+    report.loaded.append((name, manifest.load(conn, extract, version, frame, erased=dropped)))
 
 
 def _version(c: Candidate, sha: str, extract: Extract, profile: Profile, run_id: str) -> manifest.FileVersion:

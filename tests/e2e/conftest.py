@@ -1,7 +1,9 @@
 """Shared end-to-end helpers: real Dagster runs on a temporary instance and a real DuckDB file."""
 
 import datetime as dt
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -9,9 +11,14 @@ import duckdb
 import pytest
 
 from pipelines.runner import execute
+from tests.e2e.crash import RUN_ENV, Scenario, prepare
+from tests.e2e.zygote import Zygote
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 AS_OF = dt.date(2024, 6, 30)
+# runs need a pseudonym key (docs/operations.md, Privacy); a fixed one keeps pseudonyms stable across tests
+TEST_PSEUDONYM_KEY = "clientbook-tests-pseudonym-key"
+os.environ.setdefault("CLIENTBOOK_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
 
 
 def run_pipeline(landing: Path, warehouse: Path, tmp: Path) -> dg.ExecuteInProcessResult:
@@ -42,3 +49,11 @@ def query(warehouse: Path, sql: str, params: list[object] | None = None) -> list
     """Rows of one query on the built warehouse, opened read-only."""
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         return conn.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="session")
+def crash_scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Zygote, Scenario]]:
+    """A warm run starter and the previous and new clean builds (tests/e2e/crash.py), made once for
+    the crash-safety, disk-full and reader tests."""
+    with Zygote(RUN_ENV) as zygote:
+        yield zygote, prepare(zygote, tmp_path_factory.mktemp("crash"))

@@ -1,6 +1,6 @@
 -- One row per client known to the CRM on the as-of date, with its first invoice. CRM records
 -- that share a valid tax id are one client (marts.client_crosswalk): the earliest created record's
--- attributes, the first invoice of any of its ids.
+-- attributes, the first invoice of any of its ids. Names and tax ids are in restricted.customer_identifiers.
 with
 
 crosswalk as (
@@ -40,9 +40,7 @@ first_invoices as (
 
 select
     customers.customer_id,
-    customers.name,
-    customers.tax_id,
-    merged.tax_id_normalised,
+    left(merged.tax_id_normalised, 2) as tax_id_country,
     customers.country,
     customers.city,
     customers.industry,
