@@ -10,7 +10,7 @@ AS_OF ?=
 CURRENCY ?= EUR
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: run test ui check setup demo clean help
+.PHONY: run test query ui check setup demo clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,8 +38,13 @@ run: setup  ## build the warehouse from LANDING (demo extracts when it is empty)
 test: setup  ## run the whole test suite
 	$(BIN)/python -m pytest -q
 
+query: setup  ## open WAREHOUSE in a read-only, sandboxed DuckDB shell (docs/analysts.md)
+	@$(BIN)/clientbook query --warehouse $(WAREHOUSE)
+
 ui: setup  ## open the Dagster UI on http://127.0.0.1:3000
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m pipelines.definitions
+	@# runs need the pseudonym key: the environment's, else the one `clientbook run` created beside the warehouse
+	CLIENTBOOK_PSEUDONYM_KEY="$${CLIENTBOOK_PSEUDONYM_KEY:-$$(cat $(dir $(WAREHOUSE)).pseudonym.key 2>/dev/null)}" \
+		$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m pipelines.definitions
 
 check: setup  ## lint Python and SQL, and validate the Dagster definitions
 	$(BIN)/ruff check .

@@ -78,6 +78,17 @@ class ClientbookSettings(dg.ConfigurableResource):
     churn_backtest_months: int = Field(
         default=12, description="How many past months the churn model is backtested on."
     )
+    min_cell_size: int = Field(
+        default=5, description="Segment rows of fewer clients or answers are suppressed in the analysts' copy."
+    )
+    delivery_max_age_days: dict[str, int] = Field(
+        default={"crm": 1, "billing": 1, "survey": 7},
+        description="Per source, how many days before the as-of date its latest delivery may be (docs/operations.md);"
+        " a source left out is not checked.",
+    )
+    max_runtime_seconds: int = Field(
+        default=4 * 3600, description="A run still going after this many seconds is stopped (docs/operations.md)."
+    )
 
     def as_of_date(self) -> dt.date:
         """The run's as-of date as a date."""

@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", type=Path, required=True, help="DuckDB warehouse file to build")
     run.add_argument("--as-of", type=_date, default=None, help="as-of date YYYY-MM-DD (default: today, Budapest)")
     run.add_argument("--currency", type=_currency, default="EUR", help="reporting currency (default EUR)")
+    run.add_argument("--max-runtime", type=_positive, default=4 * 3600, metavar="SECONDS",
+                     help="stop a run still going after this many seconds, before it publishes (default 14400)")
     run.set_defaults(func=cmd_run)
 
     report = sub.add_parser("report", help="write the HTML report of a month", description=cmd_report.__doc__)
@@ -78,6 +80,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=None, help="HTML file to write (default: <warehouse folder>/report_<YYYY-MM>.html)"
     )
     report.set_defaults(func=cmd_report)
+
+    erase = sub.add_parser("erase", help="erase one client from every table, now and in every later build",
+                           description=cmd_erase.__doc__)
+    erase.add_argument("--customer", required=True, help="the client's CRM customer_id (any of its merged ids)")
+    erase.add_argument("--warehouse", type=Path, required=True, help="published DuckDB warehouse file")
+    erase.add_argument("--reason", default="erasure request",
+                       help="why, for the ledger (a ticket number; never the client's name or ids)")
+    erase.set_defaults(func=cmd_erase)
+
+    query = sub.add_parser(
+        "query",
+        help="open the published warehouse in a read-only, sandboxed DuckDB shell",
+        description=cmd_query.__doc__,
+    )
+    query.add_argument(
+        "--warehouse",
+        type=Path,
+        default=Path(os.environ.get("CLIENTBOOK_WAREHOUSE") or "data/warehouse/clientbook.duckdb"),
+        help="published DuckDB file (default: $CLIENTBOOK_WAREHOUSE, else data/warehouse/clientbook.duckdb)",
+    )
+    query.add_argument("-c", dest="sql", default=None, help="run this SQL, print the result and exit")
+    query.set_defaults(func=cmd_query)
     return parser
 
 
@@ -113,8 +137,31 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: landing folder {args.landing} does not exist", file=sys.stderr)
         return 2
     _dagster_home()
+    _pseudonym_key(args.warehouse)
     as_of = args.as_of or today_in_firm_tz()
-    return run_nightly(args.landing, args.warehouse, as_of, args.currency)
+    return run_nightly(args.landing, args.warehouse, as_of, args.currency, args.max_runtime)
+
+
+def _pseudonym_key(warehouse: Path) -> None:
+    """CLIENTBOOK_PSEUDONYM_KEY, else the key file beside the warehouse (docs/operations.md, Privacy)."""
+    from pipelines.privacy import ensure_pseudonym_key
+
+    note = ensure_pseudonym_key(warehouse)
+    if note:
+        print(note, flush=True)
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    """Erase one client (all its merged CRM ids) from the working file, the published file and its
+    previous copy, and record it in the erasure ledger so no later run loads it again; exit 2 when
+    the warehouse or the client is unknown."""
+    from pipelines.privacy import erase_client
+
+    if not args.warehouse.parent.is_dir():
+        print("error: no warehouse folder there; nothing was erased", file=sys.stderr)
+        return 2
+    _pseudonym_key(args.warehouse)
+    return erase_client(args.customer, args.warehouse, args.reason)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -129,6 +176,23 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     print(out)
     return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Replace this process by the DuckDB shell on the published warehouse (docs/analysts.md).
+
+    Read-only, with no access to any other file, extension or setting; the previous build is
+    attached as `previous`.
+    """
+    from warehouse.query import QueryError, query_command
+
+    try:
+        argv = query_command(args.warehouse, args.sql)
+    except QueryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.flush()
+    os.execv(argv[0], argv)  # the analyst's terminal, signals and exit code go to the shell itself
 
 
 def main(argv: Sequence[str] | None = None) -> int:

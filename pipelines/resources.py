@@ -1,12 +1,17 @@
 """Resources: the run settings and the one DuckDB warehouse file, from arguments or environment."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import Field
 
 from assets.settings import ClientbookSettings
+from warehouse.errors import WarehouseError, is_transient, redact
 from warehouse.publish import work_path_for
 
 DEFAULT_LANDING = "data/landing"
@@ -24,14 +29,54 @@ def settings_from_env() -> ClientbookSettings:
         landing_dir=os.environ.get("CLIENTBOOK_LANDING", DEFAULT_LANDING),
         warehouse_file=str(published_from_env()),
         reporting_currency=os.environ.get("CLIENTBOOK_CURRENCY", "EUR"),
+        **({"max_runtime_seconds": int(os.environ["CLIENTBOOK_MAX_RUNTIME"])}
+           if os.environ.get("CLIENTBOOK_MAX_RUNTIME") else {}),
     )
 
 
 class WarehouseResource(DuckDBResource):
-    """The DuckDB resource, making the warehouse folder when a run starts (never at import time)."""
+    """The DuckDB resource, making the warehouse folder when a run starts (never at import time).
+
+    Every asset and check opens the warehouse through `get_connection`, so this is the one place
+    that turns a transient error into a retry of the step (docs/operations.md).
+    """
+
+    transient_retries: int = Field(
+        default=3, description="How often a step is tried again after a locked file or an I/O error."
+    )
+    transient_retry_wait_seconds: float = Field(
+        default=60, description="Seconds to wait before trying such a step again."
+    )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection, closed afterwards; a transient error asks Dagster to retry the step.
+
+        DuckDBResource retries a locked file for about 100 s inside the step (10 backoffs); here
+        the connection is tried once, so the retry count and wait above alone govern.
+        """
+        try:
+            conn = duckdb.connect(
+                self.database, read_only=False, config={"custom_user_agent": "dagster", **self.connection_config}
+            )
+            try:
+                yield conn
+            finally:
+                conn.close()
+        except (dg.RetryRequested, dg.Failure):
+            raise
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # the cause shown in the event log and by `clientbook run`: redacted, like every DuckDB error
+            cause = exc if isinstance(exc, WarehouseError | OSError) else WarehouseError(
+                f"warehouse: {type(exc).__name__}: {redact(str(exc))}")
+            raise dg.RetryRequested(
+                max_retries=self.transient_retries, seconds_to_wait=self.transient_retry_wait_seconds
+            ) from cause
 
 
 def duckdb_resource(published: Path) -> DuckDBResource:

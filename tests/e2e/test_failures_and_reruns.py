@@ -77,8 +77,10 @@ def test_wrong_header_rejects_the_file_names_it_and_moves_it_aside(dirty_landing
     # `client` is neither expected nor snake_case, so it is not quoted: it could be client data
     assert "['customer_id']" in reason
     assert "found ['interaction_id', 'interaction_type', 'occurred_at'] and 1 other name(s) not quoted" in reason
-    assert query(tmp_path / "w.duckdb", "select status, reason_code from raw.file_manifest "
-                                        "where file_name = 'crm/interactions.csv'") == [("rejected", "missing_columns")]
+    # the manifest is in the raw layer, which only the working file holds
+    assert query(tmp_path / "w.work.duckdb", "select status, reason_code from raw.file_manifest "
+                                             "where file_name = 'crm/interactions.csv'") == [("rejected",
+                                                                                             "missing_columns")]
 
 
 def _fingerprint(warehouse) -> dict[str, tuple]:

@@ -28,8 +28,8 @@ def test_crm_duplicates_sharing_a_valid_tax_id_are_one_client(dirty_landing, tmp
     # C8 is billed 40 EUR for June: it counts as the client C1
     (dirty_landing / "billing" / "invoice_lines_2024-06-15.csv").write_text(
         LINE_HEADER + "INV-C8,1,C8,2024-06-02,2024-06-01,2024-06-30,40.00,EUR,month,invoice\n", encoding="utf-8")
-    warehouse = tmp_path / "w.duckdb"
-    assert run_pipeline(dirty_landing, warehouse, tmp_path).success
+    assert run_pipeline(dirty_landing, tmp_path / "w.duckdb", tmp_path).success
+    warehouse = tmp_path / "w.work.duckdb"  # ids, tax ids and name keys: the analysts' copy hides them
     assert query(warehouse, "select source_customer_id, client_key, tax_id_normalised, match_rule, valid_from "
                             "from marts.client_crosswalk where client_key = 'C1' order by 1") == [
         ("C1", "C1", "HU12345676", "own_id", dt.date(2023, 12, 1)),  # the earliest created record keys the client

@@ -18,7 +18,9 @@ def _inventory() -> list[str]:
     checks = [f"check {k.asset_key.to_user_string()}:{k.name}" for k in repo.asset_graph.asset_check_keys]
     jobs = [f"job {j.name}" for j in repo.get_all_jobs() if not j.name.startswith("__")]
     schedules = [f"schedule {s.name} {s.cron_schedule} {s.execution_timezone}" for s in repo.schedule_defs]
-    return sorted(assets + checks + jobs + schedules)
+    sensors = [f"sensor {s.name} every {s.minimum_interval_seconds}s {s.default_status.value}"
+               for s in repo.sensor_defs]
+    return sorted(assets + checks + jobs + schedules + sensors)
 
 
 def test_definitions_match_the_checked_in_list():
