@@ -12,6 +12,8 @@ import duckdb
 from assets.settings import ClientbookSettings, reference_month
 from pipelines.definitions import build_definitions
 from pipelines.resources import duckdb_resource
+from pipelines.watchdog import EXIT_TIMED_OUT, time_limit
+from warehouse.errors import disk_full
 from warehouse.publish import work_path_for
 
 # the terminal shows one progress line per step and our own warnings; Dagster's console log
@@ -55,6 +57,8 @@ def failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], i
             error = data.error.cause or data.error
             if error.cls_name == "WarehouseError":  # already redacted: safe to print
                 steps.append(f"{event.step_key}: {error.message.strip()}")
+            elif full := disk_full(error.message):  # e.g. DuckDB failing to open the working file
+                steps.append(f"{event.step_key}: {full}")
             else:
                 steps.append(f"{event.step_key}: {error.cls_name} (details in the run's event log: make ui)")
     evaluations = result.get_asset_check_evaluations()
@@ -153,10 +157,32 @@ def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> li
         return []
 
 
-def run_nightly(landing: Path, warehouse: Path, as_of: dt.date, currency: str) -> int:
-    """Run, print what failed and the summary; 0 when everything passed and was published, else 1."""
+MAX_RUNTIME_SECONDS = ClientbookSettings.model_fields["max_runtime_seconds"].default
+
+
+def run_nightly(landing: Path, warehouse: Path, as_of: dt.date, currency: str,
+                max_runtime_seconds: float = MAX_RUNTIME_SECONDS) -> int:
+    """Run, print what failed and the summary; 0 when everything passed and was published, else 1.
+
+    A run still going after `max_runtime_seconds` is stopped before it publishes: exit 124.
+    """
     print(f"clientbook: building {warehouse} from {landing} as of {as_of} ({currency})", flush=True)
-    result = execute(landing, warehouse, as_of, currency)
+    result = None
+    with time_limit(max_runtime_seconds) as timed_out:
+        try:
+            result = execute(landing, warehouse, as_of, currency)
+        except KeyboardInterrupt:
+            if not timed_out.is_set():
+                raise
+        except OSError as exc:  # our own file operations outside any step
+            if (full := disk_full(exc)) is None:
+                raise
+            print(f"clientbook: {full}", file=sys.stderr)
+            return 1
+    if timed_out.is_set() and (result is None or not result.success):
+        kept = f"the published {warehouse} is unchanged" if warehouse.exists() else f"{warehouse} was not published"
+        print(f"clientbook: stopped after the maximum run time of {max_runtime_seconds:g} s; {kept}.", file=sys.stderr)
+        return EXIT_TIMED_OUT
     steps, failed_checks, passed = failures(result)
     for line in steps:
         print(f"FAILED step  {line}", file=sys.stderr)
