@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from assets.partitions import first_month, range_tags
 from assets.settings import ClientbookSettings, reference_month
 from pipelines.definitions import build_definitions
 from pipelines.resources import duckdb_resource
@@ -21,10 +22,26 @@ from warehouse.publish import work_path_for
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}, "progress": {}}}
 
 
+def months_to_build(as_of: dt.date, months: tuple[dt.date, dt.date] | None = None) -> tuple[dt.date, dt.date]:
+    """The partition range of a run: every month up to the as-of date's last complete one, or a backfill's."""
+    start, end = months or (first_month(), reference_month(as_of))
+    if start < first_month() or end > reference_month(as_of) or start > end:
+        raise ValueError(
+            f"months {start:%Y-%m}..{end:%Y-%m} are not within {first_month():%Y-%m}..{reference_month(as_of):%Y-%m} "
+            "(CLIENTBOOK_FIRST_MONTH to the last complete month on the as-of date)"
+        )
+    return start, end
+
+
 def execute(
-    landing: Path, warehouse: Path, as_of: dt.date, currency: str, instance: dg.DagsterInstance | None = None
+    landing: Path, warehouse: Path, as_of: dt.date, currency: str, instance: dg.DagsterInstance | None = None,
+    months: tuple[dt.date, dt.date] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Materialise every asset and check once; the same job the schedule and the UI run."""
+    """Materialise every asset and check once, month partitions over `months` (default: all of them).
+
+    The same job the schedule and the UI run; a backfill is this run over fewer months.
+    """
+    start, end = months_to_build(as_of, months)
     settings = ClientbookSettings(
         landing_dir=str(landing), warehouse_file=str(warehouse), as_of=as_of.isoformat(), reporting_currency=currency
     )
@@ -34,7 +51,8 @@ def execute(
         instance=instance or dg.DagsterInstance.get(),
         raise_on_error=False,
         run_config=QUIET_LOGS,
-        tags={"clientbook/as_of": as_of.isoformat(), "clientbook/trigger": "cli"},
+        tags={"clientbook/as_of": as_of.isoformat(), "clientbook/trigger": "backfill" if months else "cli",
+              **range_tags(start, end)},
     )
 
 
@@ -161,16 +179,24 @@ MAX_RUNTIME_SECONDS = ClientbookSettings.model_fields["max_runtime_seconds"].def
 
 
 def run_nightly(landing: Path, warehouse: Path, as_of: dt.date, currency: str,
-                max_runtime_seconds: float = MAX_RUNTIME_SECONDS) -> int:
+                max_runtime_seconds: float = MAX_RUNTIME_SECONDS,
+                months: tuple[dt.date, dt.date] | None = None) -> int:
     """Run, print what failed and the summary; 0 when everything passed and was published, else 1.
 
+    `months` narrows the month partitions rebuilt (a backfill); every other table is built whole.
     A run still going after `max_runtime_seconds` is stopped before it publishes: exit 124.
     """
-    print(f"clientbook: building {warehouse} from {landing} as of {as_of} ({currency})", flush=True)
+    try:
+        start, end = months_to_build(as_of, months)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"clientbook: building {warehouse} from {landing} as of {as_of} ({currency}), "
+          f"month partitions {start:%Y-%m}..{end:%Y-%m}", flush=True)
     result = None
     with time_limit(max_runtime_seconds) as timed_out:
         try:
-            result = execute(landing, warehouse, as_of, currency)
+            result = execute(landing, warehouse, as_of, currency, months=months)
         except KeyboardInterrupt:
             if not timed_out.is_set():
                 raise
@@ -200,4 +226,15 @@ def run_nightly(landing: Path, warehouse: Path, as_of: dt.date, currency: str,
         return 1
     for line in summary(warehouse, reference_month(as_of)):
         print("  " + line)
+    for line in restatements(warehouse, result.run_id):
+        print("restated " + line)
     return 0
+
+
+def restatements(warehouse: Path, run_id: str) -> list[str]:
+    """The closed months this run restated, per table, from the restatement log."""
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        rows = _rows(conn, "select table_name, string_agg(strftime(restated_month, '%Y-%m'), ', ' "
+                           "order by restated_month) from metrics.restatement_log where run_id = ? "
+                           "group by all order by all", [run_id])
+    return [f"{table}: {months}" for table, months in rows]

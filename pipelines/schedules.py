@@ -5,7 +5,8 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from assets.settings import FIRM_TZ, ClientbookSettings
+from assets.partitions import first_month, range_tags
+from assets.settings import FIRM_TZ, ClientbookSettings, reference_month
 from pipelines.jobs import nightly_job
 from pipelines.resources import settings_from_env
 
@@ -25,6 +26,8 @@ def nightly_run_request(
     after `max_runtime_seconds`.
     """
     settings = settings_from_env()
+    # every month partition up to the as-of date's last complete month: the nightly range
+    months = range_tags(first_month(), reference_month(dt.date.fromisoformat(as_of)))
     return dg.RunRequest(
         run_key=run_key,
         run_config=settings_run_config(settings, as_of),
@@ -32,6 +35,7 @@ def nightly_run_request(
             "clientbook/as_of": as_of,
             "clientbook/trigger": trigger,
             "dagster/max_runtime": str(settings.max_runtime_seconds),
+            **months,
             **(tags or {}),
         },
     )

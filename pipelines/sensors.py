@@ -17,6 +17,7 @@ from pipelines.resources import published_from_env, settings_from_env
 from pipelines.schedules import as_of_before, nightly_run_request
 from warehouse.contract import EXTRACTS
 from warehouse.profiles import ProfileError, load_profile
+from warehouse.publish import work_path_for
 
 # the cursor remembers (size, mtime_ns) -> sha of the files present, so an unchanged file is not
 # hashed again every tick; files that left the landing folder leave the cursor, and it never
@@ -43,15 +44,17 @@ def complete_files(landing: Path) -> Iterator[Candidate]:
         yield from ready_files(found, profile)[0]
 
 
-def published_shas(published: Path) -> set[str]:
-    """SHA-256 of every file version the published build has met (not rejected); empty when unreadable.
+def loaded_shas(work: Path) -> set[str]:
+    """SHA-256 of every file version the build has met (not rejected); empty when unreadable.
 
-    Only the published file is read, read-only: the working file belongs to the run.
+    The manifest lives in the working file (the analysts' copy has no raw layer). It is opened
+    read-only; while a run holds the file the open fails and nothing is skipped here: the run
+    keys still keep a file from running twice.
     """
-    if not published.is_file():
+    if not work.is_file():
         return set()
     try:
-        with duckdb.connect(str(published), read_only=True) as conn:
+        with duckdb.connect(str(work), read_only=True) as conn:
             rows = conn.execute("select distinct file_sha256 from raw.file_manifest where status <> 'rejected'")
             return {sha for (sha,) in rows.fetchall()}
     except duckdb.Error:
@@ -81,7 +84,7 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
             continue  # moved or locked meanwhile: the next tick sees it again
         seen[c.name] = [c.size, c.mtime_ns, sha]
         new.append((c.name, sha))
-    loaded = published_shas(published_from_env()) if new else set()
+    loaded = loaded_shas(work_path_for(published_from_env())) if new else set()
     as_of = as_of_before(dt.datetime.now(dt.UTC))
     # Dagster skips a run key this sensor has requested before: a re-detected file, or a copy of
     # one under another name, has the same key; copies met in the same tick are requested once

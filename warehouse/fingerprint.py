@@ -11,9 +11,10 @@ from pathlib import Path
 
 import duckdb
 
-VOLATILE_COLUMNS = frozenset(
-    {"run_id", "first_seen_at", "status_at", "modified_at", "logged_at", "built_at", "requested_at", "published_at"}
-)
+VOLATILE_COLUMNS = frozenset({
+    "run_id", "first_seen_at", "status_at", "modified_at", "logged_at", "built_at", "requested_at", "published_at",
+    "written_at",
+})
 
 
 def _ident(name: str) -> str:

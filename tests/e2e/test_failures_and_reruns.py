@@ -5,6 +5,7 @@ import sys
 
 from pipelines.runner import failures, warnings
 from tests.e2e.conftest import AS_OF, FIXTURES, query, run_pipeline
+from warehouse.fingerprint import differing_tables, file_fingerprints
 
 
 def _materialised(result) -> set[str]:
@@ -37,14 +38,14 @@ def test_failing_blocking_check_stops_the_downstream_assets(dirty_landing, tmp_p
 def test_a_failed_run_leaves_the_published_warehouse_as_it_was(dirty_landing, tmp_path):
     published = tmp_path / "w.duckdb"
     assert run_pipeline(dirty_landing, published, tmp_path).success
-    before = _fingerprint(published)
+    before = file_fingerprints(published)
     # a broken export: 4 new invoice lines without a currency, 4 of 28 (14%) above the raw suite's
     # 10%: the blocking raw check fails, so nothing is published
     (dirty_landing / "billing" / "invoice_lines_2024-07-01.csv").write_text(
         "invoice_id,line_number,customer_id,issue_date,net_amount,currency,billing_interval,document_type\n"
         + "".join(f"INV-X{n},1,C1,2024-06-15,10.00,,one_off,invoice\n" for n in range(4)))
     assert not run_pipeline(dirty_landing, published, tmp_path).success
-    assert _fingerprint(published) == before
+    assert file_fingerprints(published) == before
 
 
 def test_missing_mandatory_extract_is_a_clear_error_without_a_traceback(dirty_landing, tmp_path):
@@ -83,20 +84,6 @@ def test_wrong_header_rejects_the_file_names_it_and_moves_it_aside(dirty_landing
                                                                                              "missing_columns")]
 
 
-def _fingerprint(warehouse) -> dict[str, tuple]:
-    tables = query(warehouse, "select schema_name, table_name from duckdb_tables() order by all")
-    return {
-        # the manifest's own bookkeeping (when, which run) differs between builds by design
-        f"{s}.{t}": query(warehouse, f"select count(*), sum(hash(columns(*))) from (select * {_bookkeeping(t)} "
-                                     f"from {s}.{t})")[0]
-        for s, t in tables
-    }
-
-
-def _bookkeeping(table: str) -> str:
-    return "exclude (first_seen_at, status_at, run_id, modified_at)" if table == "file_manifest" else ""
-
-
 def test_second_run_on_the_same_input_gives_identical_tables(tiny_run, tmp_path):
     _, first = tiny_run
     result = run_pipeline(FIXTURES / "tiny", first.parent / "again.duckdb", tmp_path)
@@ -104,7 +91,8 @@ def test_second_run_on_the_same_input_gives_identical_tables(tiny_run, tmp_path)
     # same warehouse rebuilt in place as well: replace-table semantics, no appended duplicates
     rerun = run_pipeline(FIXTURES / "tiny", first.parent / "again.duckdb", tmp_path)
     assert rerun.success
-    assert _fingerprint(first) == _fingerprint(first.parent / "again.duckdb")
+    # every table, bookkeeping columns (which run, when) left out: warehouse/fingerprint.py
+    assert differing_tables(file_fingerprints(first), file_fingerprints(first.parent / "again.duckdb")) == []
 
 
 def test_a_warning_check_reports_but_neither_blocks_nor_fails(dirty_landing, tmp_path):

@@ -2,6 +2,8 @@
 -- active when it has recurring revenue; the first active month is new; a zero month after an
 -- active one is churn; a return after zero months is reactivation. Reactivation and churn are
 -- tested before expansion and contraction, so 0 → positive is never called expansion.
+-- Zero months inside a gap (after the churn month, before a reactivation) have no row: whether a
+-- gap month exists would otherwise depend on a later month, and month M must be computable as of M.
 with
 
 revenue as (
@@ -66,10 +68,10 @@ select
         when previous_mrr > 0 and mrr = 0 then 'churn'
         when mrr > previous_mrr then 'expansion'
         when mrr < previous_mrr then 'contraction'
-        when mrr > 0 then 'retained'
-        else 'inactive'
+        else 'retained'
     end as movement,
     mrr > 0 as is_active,
     $reporting_currency as reporting_currency
 from with_previous
+where mrr > 0 or previous_mrr > 0
 order by customer_id, revenue_month
