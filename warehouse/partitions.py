@@ -111,10 +111,15 @@ def write_months(
             )
         columns = _columns(conn, "_partition_rows")
         if _table_exists(conn, spec) and _columns(conn, target) != [*columns, FLAG]:
-            raise PartitionError(
-                f"{target} was built by another version of clientbook (its columns differ): drop it "
-                f"(`drop table {target}`) and backfill every month (docs/operations.md, Upgrading)"
-            )
+            if start > first:  # a backfill of some months must not mix two shapes of the table
+                raise PartitionError(
+                    f"{target} was built by another version of clientbook (its columns differ): run every "
+                    f"month from {first:%Y-%m} (`clientbook run`, or a backfill from the first month; "
+                    "docs/operations.md, Upgrading)"
+                )
+            # a run over every month (the nightly run after an upgrade) rebuilds the table in the new shape
+            conn.execute(f"drop table {target}")
+            conn.execute(f"delete from {STATE} where table_name = ?", [target])
         conn.execute(f"create table if not exists {target} as select *, false as {FLAG} from _partition_rows limit 0")
         before = _per_month(conn, target, spec, columns, start, end)
         after = _per_month(conn, "_partition_rows", spec, columns, start, end)
