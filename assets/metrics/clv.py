@@ -153,7 +153,11 @@ def clv_by_customer(context: dg.AssetExecutionContext, settings: ClientbookSetti
                 "clv_noncontractual"),
             pl.lit(settings.reporting_currency.upper()).alias("reporting_currency"),
         )
+        # a value that cannot be computed (0/0: a margin rate without revenue) is null, not NaN:
+        # NaN cannot become a DECIMAL and would fail the night
         frame = frame.with_columns(
+            *(pl.col(c).fill_nan(None) for c in (*MONEY, *ROUNDED) if frame.schema[c].is_float())
+        ).with_columns(
             *(pl.col(c).round(2).cast(pl.Decimal(18, 2)) for c in MONEY),
             *(pl.col(c).round(6) for c in ROUNDED),
         ).sort("customer_id")

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from tests.e2e.conftest import query
+from tests.e2e.conftest import query, run_pipeline
 from warehouse.publish import work_path_for
 
 JUNE = dt.date(2024, 6, 1)
@@ -129,3 +129,21 @@ def test_churn_labels_are_known_only_when_the_horizon_is_observed(tiny_run):
     # every active client-month is in the panel: C1 6 + C2 6 + C3 5 (not March) + C4 4 + C6 2 = 23
     assert query(wh, "select count(*), count(*) filter (where churned_next_3m is null) "
                      "from metrics.churn_features_by_customer_month") == [(23, 13)]
+
+
+def test_a_client_whose_value_cannot_be_computed_gets_nulls_not_a_failed_night(dirty_landing, tmp_path):
+    # C9 paid in April and May and left: in June it has neither revenue nor margin, so its margin
+    # rate is 0/0. That NaN once failed the CLV table (NaN cannot become a DECIMAL); now it is null.
+    with (dirty_landing / "crm" / "customers_2024-06-30.csv").open("a", encoding="utf-8") as f:
+        f.write("C9,Nine Kft.,,HU,Pécs,retail,small,3,SME,2024-01-15,,AO-01,,\n")
+    (dirty_landing / "billing" / "invoice_lines_2024-06-29.csv").write_text(
+        "invoice_id,line_number,customer_id,issue_date,service_start_date,service_end_date,product,quantity,"
+        "unit_price,discount,net_amount,currency,billing_interval,document_type,corrected_invoice_id\n"
+        "INV-90,1,C9,2024-04-01,2024-04-01,2024-04-30,RETAINER,1,80,0,80.00,EUR,month,invoice,\n"
+        "INV-91,1,C9,2024-05-01,2024-05-01,2024-05-31,RETAINER,1,80,0,80.00,EUR,month,invoice,\n",
+        encoding="utf-8")
+    published = tmp_path / "w.duckdb"
+    assert run_pipeline(dirty_landing, published, tmp_path).success
+    # two purchase months: one repeat purchase; the client is valued, with whatever is computable
+    assert query(work_path_for(published), "select frequency from metrics.clv_by_customer "
+                                           "where customer_id = 'C9'") == [(1,)]
