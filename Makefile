@@ -10,7 +10,7 @@ AS_OF ?=
 CURRENCY ?= EUR
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: run test query ui check setup demo clean help
+.PHONY: run backfill test query ui check setup demo clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,6 +34,11 @@ run: setup  ## build the warehouse from LANDING (demo extracts when it is empty)
 		$(BIN)/clientbook demo --out $(LANDING); \
 	fi
 	$(BIN)/clientbook run --landing $(LANDING) --warehouse $(WAREHOUSE) --currency $(CURRENCY) $(if $(AS_OF),--as-of $(AS_OF))
+
+backfill: setup  ## rebuild the month partitions FROM=YYYY-MM TO=YYYY-MM of WAREHOUSE from LANDING, then publish
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM TO=YYYY-MM"; exit 2; }
+	$(BIN)/clientbook backfill --landing $(LANDING) --warehouse $(WAREHOUSE) --from $(FROM) --to $(TO) \
+		--currency $(CURRENCY) $(if $(AS_OF),--as-of $(AS_OF))
 
 test: setup  ## run the whole test suite
 	$(BIN)/python -m pytest -q
