@@ -79,10 +79,11 @@ def test_with_a_done_marker_profile_only_marked_files_are_requested(landing):
     assert [r.run_key for r in _tick().run_requests] == [sha]
 
 
-def test_files_the_published_build_has_met_are_not_requested(landing, tmp_path):
+def test_files_the_build_has_met_are_not_requested(landing, tmp_path):
     loaded = _land(landing / "crm" / "customers_1.csv", HEADER + "C1,Anna,2024-01-01\n")
     new = _land(landing / "crm" / "customers_2.csv", HEADER + "C2,Béla,2024-01-01\n")
-    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+    # the manifest is in the working file: the analysts' copy has no raw layer
+    with duckdb.connect(str(tmp_path / "w.work.duckdb")) as conn:
         conn.execute("create schema raw")
         conn.execute("create table raw.file_manifest as select ? as file_sha256, 'loaded' as status", [loaded])
     assert [r.run_key for r in _tick().run_requests] == [new]
@@ -93,6 +94,8 @@ def test_the_schedule_and_the_sensor_build_their_requests_alike(monkeypatch):
     context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 3, 29, 2, 0, tzinfo=FIRM_TZ))
     request = nightly_schedule(context)
     assert request.run_key == "2026-03-28"
+    # every month partition up to the last complete month on 28 March: February
     assert request.tags == {"clientbook/as_of": "2026-03-28", "clientbook/trigger": "schedule",
-                            "dagster/max_runtime": "600"}
+                            "dagster/max_runtime": "600", "dagster/asset_partition_range_start": "2015-01-01",
+                            "dagster/asset_partition_range_end": "2026-02-01"}
     assert request.run_config["resources"]["settings"]["config"]["max_runtime_seconds"] == 600
