@@ -46,8 +46,9 @@ history as (
         customer_months.is_active,
         customer_months.mrr,
         classes.tenure_months,
-        (customer_months.mrr - lag(customer_months.mrr, 3) over by_month)
-        / nullif(lag(customer_months.mrr, 3) over by_month, 0) as mrr_change_3m_rate,
+        -- MRR 3 calendar months before (a range frame: a client has no row in the zero months of a gap)
+        (customer_months.mrr - first_value(customer_months.mrr) over three_months_ago)
+        / nullif(first_value(customer_months.mrr) over three_months_ago, 0) as mrr_change_3m_rate,
         count(*) filter (where customer_months.movement = 'contraction') over last_6 as contractions_6m,
         count(*) filter (where customer_months.movement = 'expansion') over last_6 as expansions_6m,
         count(*) filter (where customer_months.movement = 'reactivation') over up_to as reactivations
@@ -55,7 +56,10 @@ history as (
     left join classes
         on customer_months.customer_id = classes.customer_id and customer_months.revenue_month = classes.class_month
     window
-        by_month as (partition by customer_months.customer_id order by customer_months.revenue_month),
+        three_months_ago as (
+            partition by customer_months.customer_id order by customer_months.revenue_month
+            range between interval 3 month preceding and interval 3 month preceding
+        ),
         last_6 as (
             partition by customer_months.customer_id order by customer_months.revenue_month
             range between interval 5 month preceding and current row
