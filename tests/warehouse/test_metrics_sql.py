@@ -73,6 +73,23 @@ def test_gap_month_is_churn_and_the_return_is_reactivation_not_expansion():
     ]
 
 
+def test_a_zero_month_inside_a_gap_has_no_row():
+    # churn in March, nothing in April, back in May: March is the churn row, April has no row
+    # (whether it exists would depend on May: month M must be computable as of M), May reactivates
+    conn = _db({"A": {"2024-01": 50, "2024-02": 50, "2024-05": 70}})
+    assert _movements(conn, "A") == [
+        ("2024-01", 50.0, "new"),
+        ("2024-02", 50.0, "retained"),
+        ("2024-03", 0.0, "churn"),
+        ("2024-05", 70.0, "reactivation"),
+        ("2024-06", 0.0, "churn"),
+    ]
+    # the bridge still counts April: 0 customers, starting and ending MRR 0
+    april = conn.execute("select starting_mrr, ending_mrr, ending_customers from metrics.mrr_by_month "
+                         "where revenue_month = '2024-04-01'").fetchone()
+    assert april == (0, 0, 0)
+
+
 def test_months_after_the_reference_month_are_ignored():
     conn = _db({"A": {"2024-06": 100, "2024-07": 100, "2024-08": 100}})
     assert _movements(conn, "A") == [("2024-06", 100.0, "new")]
