@@ -12,10 +12,11 @@ from pathlib import Path
 import duckdb
 
 from assets.privacy import KEY_ENV
-from warehouse.erasure import resolve, rewrite, subject_in_copy, subject_in_work
+from warehouse.erasure import Subject, resolve, rewrite, subject_in_copy, subject_in_work
 from warehouse.ledger import LedgerEntry, append_ledger, ledger_path_for, record
+from warehouse.lock import WarehouseBusy, acquire, release
 from warehouse.pseudonym import PseudonymKeyError, check_key, key_id, pseudonym
-from warehouse.publish import previous_path_for, work_path_for
+from warehouse.publish import PUBLISHED_MODE, previous_path_for, work_path_for
 
 KEY_FILE = ".pseudonym.key"
 
@@ -64,13 +65,26 @@ def erase_client(customer_id: str, warehouse: Path, reason: str) -> int:
         key = check_key(os.environ.get(KEY_ENV, ""))
     except PseudonymKeyError as exc:
         return _fail(str(exc))
-    with duckdb.connect(str(work), read_only=True) as conn:
-        ids = resolve(conn, customer_id)
-        if not ids:
-            return _fail("no client with that id in the warehouse; nothing was erased")
-        if _mentions(conn, ids, reason):
-            return _fail("the reason quotes the client's id, name or tax id; the ledger must not hold them")
-        subject = subject_in_work(conn, ids)
+    os.umask(0o077)  # the rewritten working file holds identifiers: owner-only
+    try:
+        lock = acquire(work)  # no run may use the working file while it is read and rewritten
+    except WarehouseBusy as exc:
+        return _fail(f"{exc}; nothing was erased")
+    try:
+        with duckdb.connect(str(work), read_only=True) as conn:
+            ids = resolve(conn, customer_id)
+            if not ids:
+                return _fail("no client with that id in the warehouse; nothing was erased")
+            if _mentions(conn, ids, reason):
+                return _fail("the reason quotes the client's id, name or tax id; the ledger must not hold them")
+            subject = subject_in_work(conn, ids)
+        return _erase(ids, subject, key, warehouse, reason)
+    finally:
+        release(lock)
+
+
+def _erase(ids: list[str], subject: Subject, key: bytes, warehouse: Path, reason: str) -> int:
+    work = work_path_for(warehouse)
     pseudonyms = sorted({pseudonym(key, i) for i in ids})
     entry = LedgerEntry(uuid.uuid4().hex, dt.datetime.now(dt.UTC).replace(tzinfo=None), reason, key_id(key),
                         tuple(pseudonyms))
@@ -82,6 +96,7 @@ def erase_client(customer_id: str, warehouse: Path, reason: str) -> int:
     copies = [p for p in (warehouse, previous_path_for(warehouse)) if p.exists()]
     for copy in copies:
         removed += rewrite(copy, subject_in_copy(pseudonyms, subject.lines))
+        os.chmod(copy, PUBLISHED_MODE)
     print(f"erased 1 client ({len(ids)} CRM id(s), {removed:,} rows) from {work.name} and "
           f"{len(copies)} published file(s); ledger request {entry.request_id}. The next run recomputes the "
           "aggregates without it.")

@@ -8,10 +8,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from assets.settings import ClientbookSettings
 from warehouse.errors import WarehouseError, is_transient, redact
+from warehouse.lock import acquire, release
 from warehouse.publish import work_path_for
 
 DEFAULT_LANDING = "data/landing"
@@ -48,8 +49,21 @@ class WarehouseResource(DuckDBResource):
         default=60, description="Seconds to wait before trying such a step again."
     )
 
+    lock_wait_seconds: float = Field(
+        default=60, description="How long a run waits for another run or erasure to release the warehouse."
+    )
+    _lock: int | None = PrivateAttr(default=None)
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        # the run holds the warehouse from its first step to its last (warehouse/lock.py); files it
+        # creates (the working file with the clients' identifiers) are owner-only
+        os.umask(0o077)
+        self._lock = acquire(Path(self.database), self.lock_wait_seconds)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._lock is not None:
+            release(self._lock)
+            self._lock = None
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:

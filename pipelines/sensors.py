@@ -16,6 +16,7 @@ from pipelines.jobs import nightly_job
 from pipelines.resources import published_from_env, settings_from_env
 from pipelines.schedules import as_of_before, nightly_run_request
 from warehouse.contract import EXTRACTS
+from warehouse.lock import WarehouseBusy, warehouse_lock
 from warehouse.profiles import ProfileError, load_profile
 from warehouse.publish import work_path_for
 
@@ -48,16 +49,17 @@ def loaded_shas(work: Path) -> set[str]:
     """SHA-256 of every file version the build has met (not rejected); empty when unreadable.
 
     The manifest lives in the working file (the analysts' copy has no raw layer). It is opened
-    read-only; while a run holds the file the open fails and nothing is skipped here: the run
-    keys still keep a file from running twice.
+    read-only; while a run holds the warehouse nothing is skipped here: the run keys still keep a
+    file from running twice.
     """
     if not work.is_file():
         return set()
     try:
-        with duckdb.connect(str(work), read_only=True) as conn:
+        # under the warehouse lock, so the sensor's read never makes a run's step wait
+        with warehouse_lock(work), duckdb.connect(str(work), read_only=True) as conn:
             rows = conn.execute("select distinct file_sha256 from raw.file_manifest where status <> 'rejected'")
             return {sha for (sha,) in rows.fetchall()}
-    except duckdb.Error:
+    except (duckdb.Error, WarehouseBusy):
         return set()
 
 

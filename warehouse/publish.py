@@ -14,6 +14,8 @@ import duckdb
 
 from warehouse.analyst_copy import leaks, write_analyst_copy
 
+PUBLISHED_MODE = 0o444
+
 
 class PublishError(Exception):
     """The analysts' copy failed its own checks; the message names columns, never values."""
@@ -76,6 +78,10 @@ def publish(conn: duckdb.DuckDBPyConnection, published: Path, key: bytes, min_ce
         os.replace(link, keep)
     elif not keep_previous:
         keep.unlink(missing_ok=True)
+    # analysts read it (the run's own files are owner-only); nobody writes it in place: only
+    # replaced whole. On a shared machine the mode is what keeps a DuckDB session from re-opening
+    # it writable (docs/analysts.md)
+    os.chmod(staged, PUBLISHED_MODE)
     os.replace(staged, published)
     _fsync(published.parent)
     return tables

@@ -182,3 +182,11 @@ def test_no_client_data_in_the_event_log(tiny_run):
     text = "\n".join(f"{e.message} {e.event_specific_data}" for e in result.all_events)
     assert "dim_customers" in text  # the log was read
     assert [p for p in personal if p in text] == []
+
+
+def test_the_working_file_is_owner_only_and_the_published_copy_read_only(tiny_run):
+    # the working file holds names and tax ids; analysts read the published copy and nobody
+    # writes it in place (it is only ever replaced whole)
+    _, published = tiny_run
+    assert oct(work_path_for(published).stat().st_mode & 0o777) == "0o600"
+    assert oct(published.stat().st_mode & 0o777) == "0o444"
