@@ -187,6 +187,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         print(f"error: landing folder {args.landing} does not exist", file=sys.stderr)
         return 2
     _dagster_home()
+    _pseudonym_key(args.warehouse)
     as_of = args.as_of or today_in_firm_tz()
     return run_nightly(args.landing, args.warehouse, as_of, args.currency, args.max_runtime,
                        months=(args.start, args.end))

@@ -10,7 +10,11 @@ from pathlib import Path
 import duckdb
 
 # DuckDB quotes values in single quotes (identifiers in double) and prints numbers it cannot cast bare
-QUOTED = re.compile(r"'[^']*'")
+# Single quotes: from the first to the last on the line, so an apostrophe inside a value (O'Brien)
+# cannot end the redaction early. Double quotes: DuckDB also quotes some values that way ("Anna
+# Kovács" in a date parse error), so only a plain lowercase snake_case identifier survives.
+QUOTED = re.compile(r"'.*'")
+DOUBLE_QUOTED = re.compile(r'"(?![a-z][a-z0-9_]*")[^"]*"')
 NUMBER = re.compile(r"\d[\d.,]{3,}")
 # what may pass if tried again: a lock another process holds, a flaky disk or share; never a full disk
 # (retrying cannot free space) nor a missing or forbidden file
@@ -34,7 +38,7 @@ class WarehouseError(Exception):
 def redact(message: str) -> str:
     """The message's first line with every quoted literal and every longer number replaced by '…'."""
     first = message.strip().splitlines()[0] if message.strip() else ""
-    return NUMBER.sub("…", QUOTED.sub("'…'", first))
+    return NUMBER.sub("…", DOUBLE_QUOTED.sub('"…"', QUOTED.sub("'…'", first)))
 
 
 @contextmanager
