@@ -58,7 +58,7 @@ def sql_asset(spec: SqlTable) -> dg.AssetsDefinition:
 
 def _partitioned_sql_asset(spec: SqlTable) -> dg.AssetsDefinition:
     """The month-partitioned form: the run's months are replaced, each computed as of its own month."""
-    table = MonthTable(spec.layer, spec.table, spec.month_column or "", spec.total_column or "")
+    table = MonthTable(spec.layer, spec.table, spec.month_column or "", spec.total_column)
 
     @dg.asset(
         key=[spec.layer, spec.table],

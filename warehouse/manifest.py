@@ -86,8 +86,8 @@ def record(conn: duckdb.DuckDBPyConnection, v: FileVersion, status: str, reason:
            message: str | None = None, rows: int | None = None) -> None:
     """Add one manifest row for a file version."""
     conn.execute(
-        f"insert into {MANIFEST} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, "
-        "now()::timestamp, ?)",
+        f"insert into {MANIFEST} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (now() at time zone 'UTC'), "
+        "(now() at time zone 'UTC'), ?)",
         [v.sha256, v.name, v.source, v.entity, v.profile, v.format, v.encoding, v.size, v.modified_at,
          v.extract_date, status, reason, message, rows, v.run_id],
     )
@@ -108,7 +108,7 @@ def load(conn: duckdb.DuckDBPyConnection, extract: Extract, v: FileVersion, fram
             f"delete from {table} where _source_file = ? and _file_sha256 <> ?", [v.name, v.sha256]
         )
         conn.execute(
-            f"update {MANIFEST} set status = 'replaced', status_at = now()::timestamp "
+            f"update {MANIFEST} set status = 'replaced', status_at = (now() at time zone 'UTC') "
             "where entity = ? and file_name = ? and file_sha256 <> ? and status = 'loaded'",
             [extract.entity, v.name, v.sha256],
         )
@@ -130,7 +130,7 @@ def retire(conn: duckdb.DuckDBPyConnection, extract: Extract, name: str) -> None
     with transaction(conn):
         conn.execute(f"delete from {table} where _source_file = ?", [name])
         conn.execute(
-            f"update {MANIFEST} set status = 'replaced', status_at = now()::timestamp "
+            f"update {MANIFEST} set status = 'replaced', status_at = (now() at time zone 'UTC') "
             "where entity = ? and file_name = ? and status = 'loaded'",
             [extract.entity, name],
         )

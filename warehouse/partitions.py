@@ -45,7 +45,7 @@ class MonthTable:
     layer: str
     table: str
     month_column: str
-    total_column: str
+    total_column: str | None  # None where a sum over the month means nothing (shares, curve points)
 
     @property
     def name(self) -> str:
@@ -69,6 +69,11 @@ def _columns(conn: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
     return [r[0] for r in conn.execute(f"describe {relation}").fetchall()]
 
 
+def _shape(conn: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    """Column names and types: a table of another shape must not be mixed with new rows."""
+    return [(r[0], r[1]) for r in conn.execute(f"describe {relation}").fetchall()]
+
+
 def _table_exists(conn: duckdb.DuckDBPyConnection, spec: MonthTable) -> bool:
     row = conn.execute(
         "select count(*) from duckdb_tables() where database_name = current_database() "
@@ -80,7 +85,8 @@ def _table_exists(conn: duckdb.DuckDBPyConnection, spec: MonthTable) -> bool:
 def _per_month(conn: duckdb.DuckDBPyConnection, relation: str, spec: MonthTable, columns: list[str],
                start: dt.date, end: dt.date) -> dict[dt.date, tuple[int, int, object]]:
     """month → (rows, sum of row hashes, total) over the months start..end of `relation`."""
-    month, total = _quote(spec.month_column), _quote(spec.total_column)
+    month = _quote(spec.month_column)
+    total = _quote(spec.total_column) if spec.total_column else "null"
     hashed = f"hash({', '.join(_quote(c) for c in columns)})"
     rows = conn.execute(
         f"select {month}, count(*), sum({hashed}::hugeint), sum({total}) from {relation} "
@@ -103,28 +109,40 @@ def write_months(
         conn.execute(STATE_DDL)
         conn.execute(LOG_DDL)
         conn.execute(f"create or replace temp table _partition_rows as {select_sql}", used_params(select_sql, params))
-        early = conn.execute(f"select count(*) from _partition_rows where {month} < ?", [first]).fetchone()
-        if early and early[0]:
+        early, undated = conn.execute(
+            f"select count(*) filter (where {month} < ?), count(*) filter (where {month} is null) "
+            "from _partition_rows", [first]
+        ).fetchone() or (0, 0)
+        if early:
             raise PartitionError(
-                f"{target}: {early[0]} row(s) are older than the first partition {first:%Y-%m}; set "
+                f"{target}: {early} row(s) are older than the first partition {first:%Y-%m}; set "
                 "CLIENTBOOK_FIRST_MONTH (YYYY-MM) to the first month of your history and run again"
             )
+        if undated:  # every row belongs to a month; one without is a defect, never dropped quietly
+            raise PartitionError(
+                f"{target}: {undated} row(s) without a month came out of its SQL; nothing was written "
+                "(a defect: please report it)"
+            )
+        # rows after `end` belong to later partitions: tables read from upstream tables that may
+        # already hold later months; those months are written by the runs that cover them
         columns = _columns(conn, "_partition_rows")
-        if _table_exists(conn, spec) and _columns(conn, target) != [*columns, FLAG]:
+        if _table_exists(conn, spec) and _shape(conn, target) != [*_shape(conn, "_partition_rows"),
+                                                                  (FLAG, "BOOLEAN")]:
             if start > first:  # a backfill of some months must not mix two shapes of the table
                 raise PartitionError(
                     f"{target} was built by another version of clientbook (its columns differ): run every "
                     f"month from {first:%Y-%m} (`clientbook run`, or a backfill from the first month; "
                     "docs/operations.md, Upgrading)"
                 )
-            # a run over every month (the nightly run after an upgrade) rebuilds the table in the new shape
+            # a run over every month (the nightly run after an upgrade) rebuilds the table in the new
+            # shape; months restated before stay marked (their state rows are kept)
             conn.execute(f"drop table {target}")
-            conn.execute(f"delete from {STATE} where table_name = ?", [target])
         conn.execute(f"create table if not exists {target} as select *, false as {FLAG} from _partition_rows limit 0")
         before = _per_month(conn, target, spec, columns, start, end)
         after = _per_month(conn, "_partition_rows", spec, columns, start, end)
         flagged = {m for (m,) in conn.execute(
-            f"select distinct {month} from {target} where {FLAG} and {month} between ? and ?", [start, end]
+            f"select partition_month from {STATE} where table_name = ? and is_restated "
+            "and partition_month between ? and ?", [target, start, end]
         ).fetchall()}
         result.restated = sorted(m for m in before if before[m][:2] != after.get(m, (0, 0))[:2])
         marked = sorted(flagged | set(result.restated))
@@ -138,7 +156,7 @@ def write_months(
         conn.execute(f"delete from {STATE} where table_name = ? and partition_month between ? and ?",
                      [target, start, end])
         for m, (n, h, total) in sorted(after.items()):
-            conn.execute(f"insert into {STATE} values (?, ?, ?, ?, ?, ?, now()::timestamp, ?)",
+            conn.execute(f"insert into {STATE} values (?, ?, ?, ?, ?, ?, (now() at time zone 'UTC'), ?)",
                          [target, m, n, h, total, m in marked, run_id])
         conn.execute("drop table _partition_rows")
         result.rows = sum(v[0] for v in after.values())
@@ -154,7 +172,7 @@ def _log(conn: duckdb.DuckDBPyConnection, spec: MonthTable, before: Mapping[dt.d
         rows_before, _, total_before = before[m]
         rows_after, _, total_after = after.get(m, (0, 0, None))
         conn.execute(
-            f"insert into {LOG} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
+            f"insert into {LOG} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (now() at time zone 'UTC'))",
             [spec.name, m, spec.total_column, rows_before, rows_after, total_before, total_after,
              _files_since(conn, spec.name, m), as_of, run_id],
         )

@@ -60,13 +60,13 @@ METRIC_TABLES = (
     SqlTable(
         "metrics", "lorenz_by_month", CUSTOMER_MRR, "value",
         "Lorenz curve points of MRR per month (clients from smallest to largest).",
-        month_column="revenue_month", total_column="revenue_share",
+        month_column="revenue_month",
     ),
     SqlTable(
         "metrics", "concentration_by_segment_month", [*CUSTOMER_MRR, CUSTOMERS], "value",
         "HHI of MRR across industries, countries and size bands per month, with the largest group.",
         preview_rows=True,
-        month_column="revenue_month", total_column="segment_groups",
+        month_column="revenue_month",
     ),
     SqlTable(
         "metrics", "client_class_by_month",

@@ -85,7 +85,7 @@ def test_one_run_per_month_equals_one_run_over_the_range(full_build: Path, tmp_p
     with duckdb.connect(str(work)) as conn:
         before = table_fingerprints(conn)
         for spec in PARTITIONED:
-            table = MonthTable(spec.layer, spec.table, spec.month_column or "", spec.total_column or "")
+            table = MonthTable(spec.layer, spec.table, spec.month_column or "", spec.total_column)
             conn.execute(f"delete from {table.name}")  # nothing left over from the full run
             month = FIRST
             while month <= LAST:

@@ -79,9 +79,27 @@ def test_a_row_older_than_the_first_partition_fails_and_writes_nothing(conn):
 
 
 def test_a_table_of_another_shape_is_rebuilt_by_a_run_over_every_month_but_not_by_a_backfill(conn):
-    conn.execute("create table metrics.revenue_by_month (revenue_month date, revenue double)")
-    conn.execute("insert into metrics.revenue_by_month values ('2018-01-01', 1)")
+    # same column names, another type (double, not decimal): still another shape
+    conn.execute("create table metrics.revenue_by_month (revenue_month date, revenue double, is_restated boolean)")
+    conn.execute("insert into metrics.revenue_by_month values ('2018-01-01', 1, false)")
     with pytest.raises(PartitionError, match="built by another version of clientbook"):
         _write(conn, start=FEB, end=MAR)
     _write(conn, start=FIRST, end=MAR)
     assert len(_rows(conn)) == 3
+
+
+def test_a_restated_month_stays_marked_when_the_table_is_rebuilt_in_a_new_shape(conn):
+    _write(conn)
+    conn.execute("insert into metrics.source values ('2024-02-01', -30)")
+    _write(conn, run="r2")
+    conn.execute("alter table metrics.revenue_by_month alter revenue type double")  # an older shape
+    _write(conn, start=FIRST, end=MAR, run="r3")
+    assert [row[2] for row in _rows(conn)] == [False, True, False]
+
+
+def test_rows_without_a_month_fail_and_write_nothing(conn):
+    conn.execute("insert into metrics.source values (null, 5)")
+    with pytest.raises(PartitionError, match="1 row[(]s[)] without a month"):
+        _write(conn)
+    assert conn.execute("select count(*) from duckdb_tables() where table_name = 'revenue_by_month'"
+                        ).fetchone() == (0,)
