@@ -194,6 +194,7 @@ def run_nightly(landing: Path, warehouse: Path, as_of: dt.date, currency: str,
     print(f"clientbook: building {warehouse} from {landing} as of {as_of} ({currency}), "
           f"month partitions {start:%Y-%m}..{end:%Y-%m}", flush=True)
     result = None
+    published_before = _identity(warehouse)
     with time_limit(max_runtime_seconds) as timed_out:
         try:
             result = execute(landing, warehouse, as_of, currency, months=months)
@@ -206,7 +207,11 @@ def run_nightly(landing: Path, warehouse: Path, as_of: dt.date, currency: str,
             print(f"clientbook: {full}", file=sys.stderr)
             return 1
     if timed_out.is_set() and (result is None or not result.success):
-        kept = f"the published {warehouse} is unchanged" if warehouse.exists() else f"{warehouse} was not published"
+        # told from the file, not assumed: the limit may strike just after the swap
+        if _identity(warehouse) != published_before:
+            kept = f"it had already published {warehouse}"
+        else:
+            kept = f"the published {warehouse} is unchanged" if warehouse.exists() else f"{warehouse} was not published"
         print(f"clientbook: stopped after the maximum run time of {max_runtime_seconds:g} s; {kept}.", file=sys.stderr)
         return EXIT_TIMED_OUT
     steps, failed_checks, passed = failures(result)
@@ -229,6 +234,15 @@ def run_nightly(landing: Path, warehouse: Path, as_of: dt.date, currency: str,
     for line in restatements(warehouse, result.run_id):
         print("restated " + line)
     return 0
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The published file's inode and modification time: a publish replaces the file, so both change."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def restatements(warehouse: Path, run_id: str) -> list[str]:
