@@ -1,7 +1,7 @@
 """Monthly partitions of the month-grain metrics: one partition per calendar month of history.
 
 The first month is fixed when the definitions load (Dagster needs a static start): the
-`CLIENTBOOK_FIRST_MONTH` environment variable (YYYY-MM), 2015-01 by default. A row older than
+`CLIENTBOOK_FIRST_MONTH` environment variable (YYYY-MM), 2020-01 by default. A row older than
 that is never dropped: the partition writer fails the run and names the setting.
 """
 
@@ -12,13 +12,13 @@ import os
 
 import dagster as dg
 
-DEFAULT_FIRST_MONTH = "2015-01"
+DEFAULT_FIRST_MONTH = "2020-01"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def first_month() -> dt.date:
-    """The first partition's month: CLIENTBOOK_FIRST_MONTH, else 2015-01."""
+    """The first partition's month: CLIENTBOOK_FIRST_MONTH, else 2020-01."""
     text = os.environ.get("CLIENTBOOK_FIRST_MONTH", DEFAULT_FIRST_MONTH)
     try:
         return dt.datetime.strptime(text, "%Y-%m").date()

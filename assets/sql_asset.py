@@ -1,5 +1,6 @@
 """The thin asset every SQL-file table uses: run `warehouse/sql/<layer>/<table>.sql`, report rows."""
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -60,15 +61,19 @@ def _partitioned_sql_asset(spec: SqlTable) -> dg.AssetsDefinition:
     """The month-partitioned form: the run's months are replaced, each computed as of its own month."""
     table = MonthTable(spec.layer, spec.table, spec.month_column or "", spec.total_column)
 
-    @dg.asset(
-        key=[spec.layer, spec.table],
-        group_name=spec.group,
-        description=spec.description,
-        deps=[dg.AssetKey(list(d)) for d in spec.deps],
-        kinds={"duckdb", "sql"},
-        partitions_def=monthly_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)  # `backfill_policy` is beta in Dagster 1.13
+        partitioned = dg.asset(
+            key=[spec.layer, spec.table],
+            group_name=spec.group,
+            description=spec.description,
+            deps=[dg.AssetKey(list(d)) for d in spec.deps],
+            kinds={"duckdb", "sql"},
+            partitions_def=monthly_partitions,
+            backfill_policy=dg.BackfillPolicy.single_run(),
+        )
+
+    @partitioned
     def _asset(context: dg.AssetExecutionContext, settings: ClientbookSettings, duckdb: DuckDBResource
                ) -> dg.MaterializeResult:
         keys = context.partition_key_range
