@@ -2,6 +2,7 @@
 
 import os
 
-# The fixtures' history starts in 2022 (the tiny book in 2024): a later first partition than the
-# default 2020-01 spares every run ~20 Dagster event records per partitioned table and month.
-os.environ.setdefault("CLIENTBOOK_FIRST_MONTH", "2022-01")
+# The fixtures' history starts in 2023-11 (the tiny book in 2024-01; the demo books end in 2026-10):
+# a later first partition than the default 2020-01 spares every run ~20 Dagster event records per
+# partitioned table and month (measured: 1,401 events and +35 s on the tiny book from 2015-01).
+os.environ.setdefault("CLIENTBOOK_FIRST_MONTH", "2023-11")

@@ -20,8 +20,8 @@ from warehouse.fingerprint import differing_tables, file_fingerprints, table_fin
 from warehouse.partitions import MonthTable, write_months
 from warehouse.publish import work_path_for
 
-AS_OF = dt.date(2024, 12, 31)
-FIRST, LAST = dt.date(2022, 1, 1), dt.date(2024, 12, 1)  # the demo's 3 years: 36 months
+AS_OF = dt.date(2026, 10, 31)
+FIRST, LAST = dt.date(2023, 11, 1), dt.date(2026, 10, 1)  # the demo's 3 years: 36 months
 PARTITIONED = [t for t in METRIC_TABLES if t.month_column]
 
 
@@ -109,11 +109,11 @@ def test_a_dagster_run_of_one_partition_replaces_only_that_month(full_build: Pat
     job = build_definitions(settings, duckdb_resource(published)).resolve_job_def("nightly")
     (tmp_path / "home").mkdir()
     with dg.DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
-        result = job.execute_in_process(instance=instance, partition_key=partition_key(dt.date(2024, 5, 1)),
+        result = job.execute_in_process(instance=instance, partition_key=partition_key(dt.date(2026, 5, 1)),
                                         run_config=QUIET_LOGS, raise_on_error=False)
     assert result.success
     assert differing_tables(before, file_fingerprints(work_path_for(published))) == []
     with duckdb.connect(str(work_path_for(published)), read_only=True) as conn:
         written = conn.execute("select distinct partition_month from metrics.partition_state where run_id = ?",
                                [result.run_id]).fetchall()
-    assert written == [(dt.date(2024, 5, 1),)]
+    assert written == [(dt.date(2026, 5, 1),)]

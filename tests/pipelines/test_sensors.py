@@ -96,6 +96,6 @@ def test_the_schedule_and_the_sensor_build_their_requests_alike(monkeypatch):
     assert request.run_key == "2026-03-28"
     # every month partition up to the last complete month on 28 March: February
     assert request.tags == {"clientbook/as_of": "2026-03-28", "clientbook/trigger": "schedule",
-                            "dagster/max_runtime": "600", "dagster/asset_partition_range_start": "2022-01-01",
+                            "dagster/max_runtime": "600", "dagster/asset_partition_range_start": "2023-11-01",
                             "dagster/asset_partition_range_end": "2026-02-01"}
     assert request.run_config["resources"]["settings"]["config"]["max_runtime_seconds"] == 600
