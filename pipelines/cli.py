@@ -144,6 +144,11 @@ def _dagster_home() -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialise every asset and check through Dagster; exit 1 when a step or blocking check fails."""
+    return _run(args, months=None)
+
+
+def _run(args: argparse.Namespace, months: tuple[dt.date, dt.date] | None) -> int:
+    """`run` and `backfill` alike: check the landing folder, set up Dagster and the key, run."""
     from pipelines.runner import run_nightly
 
     if not args.landing.is_dir():
@@ -152,7 +157,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _dagster_home()
     _pseudonym_key(args.warehouse)
     as_of = args.as_of or today_in_firm_tz()
-    return run_nightly(args.landing, args.warehouse, as_of, args.currency, args.max_runtime)
+    return run_nightly(args.landing, args.warehouse, as_of, args.currency, args.max_runtime, months=months)
 
 
 def _pseudonym_key(warehouse: Path) -> None:
@@ -181,16 +186,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     """Run the nightly job over the months --from..--to only: the same single run a UI backfill of that
     range launches. Those months are replaced (running it twice changes nothing); every table without
     a month grain is built whole, as on any night; then the checked build is published."""
-    from pipelines.runner import run_nightly
-
-    if not args.landing.is_dir():
-        print(f"error: landing folder {args.landing} does not exist", file=sys.stderr)
-        return 2
-    _dagster_home()
-    _pseudonym_key(args.warehouse)
-    as_of = args.as_of or today_in_firm_tz()
-    return run_nightly(args.landing, args.warehouse, as_of, args.currency, args.max_runtime,
-                       months=(args.start, args.end))
+    return _run(args, months=(args.start, args.end))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
