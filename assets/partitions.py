@@ -26,7 +26,11 @@ def first_month() -> dt.date:
         raise ValueError(f"CLIENTBOOK_FIRST_MONTH must be YYYY-MM, not {text!r}") from None
 
 
-monthly_partitions = dg.MonthlyPartitionsDefinition(start_date=first_month().isoformat(), end_offset=0)
+# months end at midnight in the firm's time zone, as the as-of date does (assets/settings.py): just
+# after midnight on the 1st in Budapest, the month before is already complete
+monthly_partitions = dg.MonthlyPartitionsDefinition(
+    start_date=first_month().isoformat(), end_offset=0, timezone="Europe/Budapest"
+)
 
 
 def partition_key(month: dt.date) -> str:
