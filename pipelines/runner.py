@@ -19,6 +19,8 @@ from warehouse.publish import work_path_for
 
 # the terminal shows one progress line per step and our own warnings; Dagster's console log
 # (full of stack traces that can quote extract values) stays in the run's event log
+# errors whose messages we wrote and redacted: the terminal may print them whole
+SAFE_ERRORS = ("WarehouseError", "WarehouseBusy")
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}, "progress": {}}}
 
 
@@ -66,6 +68,11 @@ def failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], i
     """
     steps = []
     for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE:  # e.g. the warehouse is busy
+            error = event.event_specific_data.error
+            shown = error.message.strip() if error.cls_name in SAFE_ERRORS else f"{error.cls_name} (see make ui)"
+            steps.append(f"start: {shown.split(': ', 1)[1] if shown.startswith('warehouse.') else shown}")
+            continue
         if event.event_type != dg.DagsterEventType.STEP_FAILURE:
             continue
         data = event.step_failure_data
@@ -73,7 +80,9 @@ def failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], i
             steps.append(f"{event.step_key}: {data.user_failure_data.description.strip()}")
         elif data.error and data.error.cls_name != "DagsterAssetCheckFailedError":
             error = data.error.cause or data.error
-            if error.cls_name == "WarehouseError":  # already redacted: safe to print
+            while error.cause is not None and error.cls_name not in SAFE_ERRORS:  # e.g. a resource's own error
+                error = error.cause
+            if error.cls_name in SAFE_ERRORS:  # our own messages, already redacted: safe to print
                 steps.append(f"{event.step_key}: {error.message.strip()}")
             elif full := disk_full(error.message):  # e.g. DuckDB failing to open the working file
                 steps.append(f"{event.step_key}: {full}")

@@ -1,5 +1,6 @@
 """The warehouse lock: one run or erasure at a time, released when its holder ends or dies."""
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,26 @@ def test_an_erasure_is_refused_while_a_run_holds_the_warehouse(tmp_path, monkeyp
         assert erase_client("C1", published, "request 1") == 2
     assert "is using" in capsys.readouterr().err
     assert not (tmp_path / "w.erasure_ledger.jsonl").exists()  # nothing recorded
+
+
+def test_a_run_meeting_a_held_warehouse_fails_at_start_and_says_why(tmp_path, monkeypatch):
+    # a second run waits `lock_wait_seconds` (1 here, 60 by default), then fails before any step
+    import dagster as dg
+
+    import pipelines.runner as runner
+    from pipelines.resources import WarehouseResource
+    from warehouse.publish import work_path_for
+
+    def resource(published: Path) -> WarehouseResource:
+        return WarehouseResource(database=str(work_path_for(published)), lock_wait_seconds=1)
+
+    monkeypatch.setattr(runner, "duckdb_resource", resource)
+    (tmp_path / "home").mkdir()
+    landing = Path(__file__).parents[1] / "fixtures" / "tiny"
+    with warehouse_lock(tmp_path / "w.work.duckdb"), dg.DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
+        result = runner.execute(landing, tmp_path / "w.duckdb", dt.date(2024, 6, 30), "EUR", instance=instance)
+    assert not result.success
+    steps, _, passed = runner.failures(result)
+    assert steps == [f"start: another clientbook run, backfill or erasure is using {tmp_path}: wait for it to "
+                     "finish, then run again"]
+    assert passed == 0 and not (tmp_path / "w.duckdb").exists()
