@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.db import quote_identifier as ident
 from warehouse.pseudonym import register_mapping
 
 EXCLUDED_SCHEMAS = frozenset({"raw", "restricted"})
@@ -56,11 +57,6 @@ SUPPRESSED = {
     ("metrics", "ces_by_month"): Suppression("responses", ("responses", "ces_mean")),
 }
 MAPPING = "_pseudonyms"
-
-
-def ident(name: str) -> str:
-    """A catalogue name as a quoted identifier."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _catalogue(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[tuple[str, str]]]:

@@ -25,6 +25,11 @@ def qualified(layer: str, table: str) -> str:
     return f"{layer}.{table}"
 
 
+def quote_identifier(name: str) -> str:
+    """A column or table name read from the catalogue, double-quoted for SQL text (never a value)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def read_sql(layer: str, table: str) -> str:
     """Return the select statement stored in `warehouse/sql/<layer>/<table>.sql`."""
     qualified(layer, table)

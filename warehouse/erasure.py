@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.analyst_copy import ident
+from warehouse.db import quote_identifier as ident
 from warehouse.ledger import REFERENCE_COLUMNS, SUBJECT_COLUMNS
 
 QUARANTINE_KEY = ("entity", "source_file", "file_sha256", "line_number")

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.db import quote_identifier as q
+
 VOLATILE_COLUMNS = frozenset({
     "run_id", "first_seen_at", "status_at", "modified_at", "logged_at", "built_at", "requested_at", "published_at",
     "written_at",
 })
 
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def table_fingerprints(
@@ -38,9 +37,9 @@ def table_fingerprints(
     prints = {}
     for (schema, table), cols in columns.items():
         # names come from the database's own catalogue and are quoted: no value reaches the SQL text
-        hashed = f"hash({', '.join(_ident(c) for c in cols)})" if cols else "0"
+        hashed = f"hash({', '.join(q(c) for c in cols)})" if cols else "0"
         row = conn.execute(
-            f"select count(*), coalesce(sum({hashed}::hugeint), 0) from {_ident(schema)}.{_ident(table)}"
+            f"select count(*), coalesce(sum({hashed}::hugeint), 0) from {q(schema)}.{q(table)}"
         ).fetchone()
         prints[f"{schema}.{table}"] = (int(row[0]), int(row[1])) if row else (0, 0)
     return prints

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import qualified, transaction, used_params
+from warehouse.db import qualified, quote_identifier, transaction, used_params
 
 STATE = "metrics.partition_state"
 LOG = "metrics.restatement_log"
@@ -61,13 +61,6 @@ class PartitionWrite:
     restated: list[dt.date] = field(default_factory=list)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _columns(conn: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
-    return [r[0] for r in conn.execute(f"describe {relation}").fetchall()]
-
 
 def _shape(conn: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
     """Column names and types: a table of another shape must not be mixed with new rows."""
@@ -85,9 +78,9 @@ def _table_exists(conn: duckdb.DuckDBPyConnection, spec: MonthTable) -> bool:
 def _per_month(conn: duckdb.DuckDBPyConnection, relation: str, spec: MonthTable, columns: list[str],
                start: dt.date, end: dt.date) -> dict[dt.date, tuple[int, int, object]]:
     """month → (rows, sum of row hashes, total) over the months start..end of `relation`."""
-    month = _quote(spec.month_column)
-    total = _quote(spec.total_column) if spec.total_column else "null"
-    hashed = f"hash({', '.join(_quote(c) for c in columns)})"
+    month = quote_identifier(spec.month_column)
+    total = quote_identifier(spec.total_column) if spec.total_column else "null"
+    hashed = f"hash({', '.join(quote_identifier(c) for c in columns)})"
     rows = conn.execute(
         f"select {month}, count(*), sum({hashed}::hugeint), sum({total}) from {relation} "
         f"where {month} between ? and ? group by all",
@@ -102,7 +95,7 @@ def write_months(
 ) -> PartitionWrite:
     """Replace the months start..end of `spec` with the rows `select_sql` gives them, in one transaction."""
     target = spec.name
-    month = _quote(spec.month_column)
+    month = quote_identifier(spec.month_column)
     result = PartitionWrite()
     with transaction(conn):
         conn.execute(f"create schema if not exists {spec.layer}")
@@ -125,9 +118,9 @@ def write_months(
             )
         # rows after `end` belong to later partitions: tables read from upstream tables that may
         # already hold later months; those months are written by the runs that cover them
-        columns = _columns(conn, "_partition_rows")
-        if _table_exists(conn, spec) and _shape(conn, target) != [*_shape(conn, "_partition_rows"),
-                                                                  (FLAG, "BOOLEAN")]:
+        shape = _shape(conn, "_partition_rows")
+        columns = [name for name, _ in shape]
+        if _table_exists(conn, spec) and _shape(conn, target) != [*shape, (FLAG, "BOOLEAN")]:
             if start > first:  # a backfill of some months must not mix two shapes of the table
                 raise PartitionError(
                     f"{target} was built by another version of clientbook (its columns differ): run every "

@@ -1,7 +1,6 @@
 """Shared end-to-end helpers: real Dagster runs on a temporary instance and a real DuckDB file."""
 
 import datetime as dt
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +15,6 @@ from tests.e2e.zygote import Zygote
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 AS_OF = dt.date(2024, 6, 30)
-# runs need a pseudonym key (docs/operations.md, Privacy); a fixed one keeps pseudonyms stable across tests
-TEST_PSEUDONYM_KEY = "clientbook-tests-pseudonym-key"
-os.environ.setdefault("CLIENTBOOK_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
 
 
 def run_pipeline(landing: Path, warehouse: Path, tmp: Path) -> dg.ExecuteInProcessResult:
