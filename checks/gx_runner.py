@@ -13,6 +13,7 @@ import great_expectations as gx
 from great_expectations.core import ExpectationSuiteValidationResult
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
+from checks import gx_sql
 from checks.gx_suites import SuiteSpec
 
 # GX would otherwise collect up to 20 sample values per failed expectation: client names and tax ids
@@ -87,8 +88,27 @@ def _session() -> _GxSession:
     return _GxSession()
 
 
-def run_suite(conn: duckdb.DuckDBPyConnection, spec: SuiteSpec) -> SuiteSummary:
-    """Validate the result of `spec.query` on `conn` against the suite and summarise it."""
+ENGINES = ("sql", "pandas")
+
+
+def run_suite(conn: duckdb.DuckDBPyConnection, spec: SuiteSpec, engine: str = "sql") -> SuiteSummary:
+    """Validate the result of `spec.query` on `conn` against the suite and summarise it.
+
+    `sql` (the default) evaluates the suite's expectations inside DuckDB (checks/gx_sql.py); `pandas` is
+    GX's own engine over a pandas copy of the batch, used for a suite with another expectation type and
+    by the tests that prove both engines agree.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown GX engine {engine!r}; expected one of {ENGINES}")
+    if engine == "sql" and gx_sql.supported(spec.expectations):
+        rows, results = gx_sql.evaluate(conn, spec.query, spec.expectations)
+        outcomes = [
+            _outcome(e.configuration, ok, {"unexpected_count": unexpected, "element_count": elements},
+                     {"raised_exception": raised})
+            for e, ok, unexpected, elements, raised in results
+        ]
+        outcomes.sort(key=_order)
+        return SuiteSummary(spec.name, all(o.success for o in outcomes), rows, tuple(outcomes))
     frame = conn.sql(spec.query).df()
     result = (
         _session()
@@ -98,11 +118,15 @@ def run_suite(conn: duckdb.DuckDBPyConnection, spec: SuiteSpec) -> SuiteSummary:
     return summarize(spec.name, result, len(frame))
 
 
+def _order(o: ExpectationOutcome) -> tuple[bool, str, tuple[str, ...], str]:
+    """Failures first, then a stable order: GX returns results in its own order; this keeps metadata diffable."""
+    return (o.success, o.expectation_type, o.columns, o.description)
+
+
 def summarize(suite_name: str, result: ExpectationSuiteValidationResult, row_count: int) -> SuiteSummary:
     """Reduce a GX result to types, columns, verdicts and counts, dropping every observed value."""
     outcomes = [_outcome(r.expectation_config, r.success, r.result, r.exception_info) for r in result.results]
-    # GX returns results in its own order; failures first, then a stable order, keeps metadata diffable.
-    outcomes.sort(key=lambda o: (o.success, o.expectation_type, o.columns, o.description))
+    outcomes.sort(key=_order)
     return SuiteSummary(suite_name, bool(result.success), row_count, tuple(outcomes))
 
 
