@@ -17,6 +17,8 @@ from warehouse.publish import work_path_for
 
 DEFAULT_LANDING = "data/landing"
 DEFAULT_WAREHOUSE = "data/warehouse/clientbook.duckdb"
+# Bounded, so a 30-million-line night stays within a 4 GB machine budget with Python beside it (docs/operations.md).
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 def published_from_env() -> Path:
@@ -52,6 +54,14 @@ class WarehouseResource(DuckDBResource):
     lock_wait_seconds: float = Field(
         default=60, description="How long a run waits for another run or erasure to release the warehouse."
     )
+    memory_limit: str = Field(
+        default=DEFAULT_MEMORY_LIMIT,
+        description="DuckDB's memory limit per connection (e.g. 3GB); above it, joins and sorts spill to disk.",
+    )
+    temp_directory: str = Field(
+        default="", description="Folder DuckDB spills to; empty: `<working file>.tmp` beside the warehouse."
+    )
+    threads: int = Field(default=0, description="DuckDB worker threads; 0: one per core.")
     _lock: int | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -73,9 +83,7 @@ class WarehouseResource(DuckDBResource):
         the connection is tried once, so the retry count and wait above alone govern.
         """
         try:
-            conn = duckdb.connect(
-                self.database, read_only=False, config={"custom_user_agent": "dagster", **self.connection_config}
-            )
+            conn = duckdb.connect(self.database, read_only=False, config=self._config())
             try:
                 yield conn
             finally:
@@ -93,6 +101,21 @@ class WarehouseResource(DuckDBResource):
             ) from cause
 
 
+    def _config(self) -> dict[str, str | int]:
+        """Connection settings: the memory limit, the spill folder and the threads (values, never SQL text)."""
+        config: dict[str, str | int] = {"custom_user_agent": "dagster", "memory_limit": self.memory_limit}
+        if self.temp_directory:
+            config["temp_directory"] = self.temp_directory
+        if self.threads:
+            config["threads"] = self.threads
+        return config | self.connection_config
+
+
 def duckdb_resource(published: Path) -> DuckDBResource:
-    """The working file every asset writes, beside the published one."""
-    return WarehouseResource(database=str(work_path_for(published)))
+    """The working file every asset writes, beside the published one, with DuckDB's limits from the environment."""
+    return WarehouseResource(
+        database=str(work_path_for(published)),
+        memory_limit=os.environ.get("CLIENTBOOK_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
+        temp_directory=os.environ.get("CLIENTBOOK_DUCKDB_TEMP_DIR", ""),
+        threads=int(os.environ.get("CLIENTBOOK_DUCKDB_THREADS") or 0),
+    )
