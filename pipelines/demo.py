@@ -512,14 +512,35 @@ def _interactions(rng: np.random.Generator, c: Clients, h: History, cal: Calenda
     return frame.select(interaction_id, pl.all())
 
 
-def _canonical_csv(frame: pl.DataFrame) -> str:
-    """A frame as canonical extract text: ISO dates, UTC `Z` timestamps, money with two decimals, LF line ends."""
-    return frame.write_csv(
-        date_format="%Y-%m-%d",
-        datetime_format="%Y-%m-%dT%H:%M:%SZ",
-        float_precision=2,  # only money columns are floats
-        line_terminator="\n",
-    )
+# Canonical extract text: ISO dates, UTC `Z` timestamps, money with two decimals, LF line ends.
+CANONICAL_CSV = {
+    "date_format": "%Y-%m-%d",
+    "datetime_format": "%Y-%m-%dT%H:%M:%SZ",
+    "float_precision": 2,  # only money columns are floats
+    "line_terminator": "\n",
+}
+
+
+def demo_frames(
+    *, clients: int = 2000, years: int = 5, seed: int = 42, as_of: date = date(2026, 10, 31)
+) -> dict[str, pl.DataFrame]:
+    """The demo extracts as frames keyed by file ("crm/customers", ...), canonical values and types."""
+    if clients < 1 or years < 1:
+        raise ValueError("clients and years must be at least 1")
+    rng = np.random.default_rng(seed)
+    months = 12 * years
+    first = np.datetime64(as_of.strftime("%Y-%m"), "M") - (months - 1)
+    starts = (first + np.arange(months + 13)).astype("datetime64[D]")
+    cal = Calendar(months, starts, np.datetime64(as_of, "D"))
+    c = _clients(rng, clients, cal)
+    h = _simulate(rng, c, months)
+    return {
+        "crm/customers": _ordered(c.frame, c.rank),
+        "billing/invoice_lines": _invoice_lines(rng, c, h, cal),
+        "billing/costs": _costs(rng, c, h, cal),
+        "survey/responses": _responses(rng, c, h, cal),
+        "crm/interactions": _interactions(rng, c, h, cal),
+    }
 
 
 def write_demo_extracts(
@@ -532,25 +553,10 @@ def write_demo_extracts(
     style: str = "canonical",
 ) -> dict[str, int]:
     """Writes the demo extracts under out_dir and returns rows written per file key, e.g. {"crm/customers": 2000, ...}."""  # noqa: E501
-    if clients < 1 or years < 1:
-        raise ValueError("clients and years must be at least 1")
     if style not in STYLES:
         raise ValueError(f"unknown demo style {style!r}; expected one of {list(STYLES)}")
-    rng = np.random.default_rng(seed)
-    months = 12 * years
-    first = np.datetime64(as_of.strftime("%Y-%m"), "M") - (months - 1)
-    starts = (first + np.arange(months + 13)).astype("datetime64[D]")
-    cal = Calendar(months, starts, np.datetime64(as_of, "D"))
-    c = _clients(rng, clients, cal)
-    h = _simulate(rng, c, months)
-    frames = {
-        "crm/customers": _ordered(c.frame, c.rank),
-        "billing/invoice_lines": _invoice_lines(rng, c, h, cal),
-        "billing/costs": _costs(rng, c, h, cal),
-        "survey/responses": _responses(rng, c, h, cal),
-        "crm/interactions": _interactions(rng, c, h, cal),
-    }
-    texts = {key: _canonical_csv(frame) for key, frame in frames.items()}
+    frames = demo_frames(clients=clients, years=years, seed=seed, as_of=as_of)
+    texts = {key: frame.write_csv(**CANONICAL_CSV) for key, frame in frames.items()}
     if style != "canonical":
         write_styled(Path(out_dir), style, texts, as_of)
         return {key: frame.height for key, frame in frames.items()}
