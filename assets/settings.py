@@ -78,6 +78,11 @@ class ClientbookSettings(dg.ConfigurableResource):
     churn_backtest_months: int = Field(
         default=12, description="How many past months the churn model is backtested on."
     )
+    churn_max_training_clients: int = Field(
+        default=20_000, ge=1,
+        description="Most clients whose history trains the churn model; above it, a fixed sample of that many"
+        " clients (smallest hash of customer_id) is drawn. Scoring still covers every client.",
+    )
     min_cell_size: int = Field(
         default=5, description="Segment rows of fewer clients or answers are suppressed in the analysts' copy."
     )

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import dagster as dg
 import polars as pl
@@ -15,9 +16,57 @@ from warehouse.db import markdown_table, replace_table_from_frame
 from warehouse.errors import redacted_errors
 from warehouse.months import add_months, month_end
 
+PANEL = "metrics.churn_features_by_customer_month"
 DEPS = [dg.AssetKey(["metrics", "churn_features_by_customer_month"]), dg.AssetKey(["marts", "fct_invoice_lines"])]
 BACKTEST_SCHEMA = {"backtest_month": pl.Date, "model": pl.String, "clients": pl.Int64, "churners": pl.Int64,
                    "roc_auc": pl.Float64, "precision_top_decile": pl.Float64}
+
+
+@dataclass(frozen=True)
+class TrainingRows:
+    """The panel rows the churn model learns from: every client's, or every month of a sample of clients."""
+
+    rows: pl.DataFrame
+    clients: int  # clients in the panel
+    training_clients: int  # clients whose rows are in `rows`
+
+    @property
+    def sampled(self) -> bool:
+        return self.training_clients < self.clients
+
+
+def training_rows(conn: object, max_clients: int) -> TrainingRows:
+    """The whole panel if it holds at most `max_clients` clients, else every row of a fixed sample of them.
+
+    The sample is the `max_clients` clients with the smallest DuckDB `hash(customer_id)` (ties by id): the same
+    clients whatever the row order, run after run; new clients enter it only by outranking sampled ones. The hash
+    is stable for the pinned DuckDB version; an upgrade may draw another sample. Its rows come sorted by client and
+    month, so the fit does not depend on the table's storage order either. A fit holds about 1 KB per training
+    client-month, so the cap bounds the step's memory and time whatever the size of the book.
+    """
+    clients = conn.execute(f"select count(distinct customer_id) from {PANEL}").fetchone()[0]
+    if clients <= max_clients:
+        return TrainingRows(conn.execute(f"select * from {PANEL}").pl(), clients, clients)
+    rows = conn.execute(
+        f"""
+        with sample as (
+            select customer_id from (select distinct customer_id from {PANEL})
+            order by hash(customer_id), customer_id
+            limit $1
+        )
+        select * from {PANEL} where customer_id in (select customer_id from sample)
+        order by customer_id, feature_month
+        """,
+        [max(max_clients, 0)],
+    ).pl()
+    return TrainingRows(rows, clients, rows.get_column("customer_id").n_unique())
+
+
+def month_rows(conn: object, training: TrainingRows, month: dt.date) -> pl.DataFrame:
+    """Every client's panel row of `month`: from the training rows if they hold every client, else from DuckDB."""
+    if not training.sampled:
+        return training.rows.filter(pl.col("feature_month") == month)
+    return conn.execute(f"select * from {PANEL} where feature_month = $1 order by customer_id", [month]).pl()
 
 
 def p_alive_at(conn: object, cutoff: dt.date) -> pl.DataFrame:
@@ -72,20 +121,37 @@ def churn_risk_by_customer(context: dg.AssetExecutionContext, settings: Clientbo
     month = reference_month(settings.as_of_date())
     horizon = settings.churn_horizon_months
     with duckdb.get_connection() as conn, redacted_errors("metrics.churn_risk_by_customer"):
-        panel = conn.execute("select * from metrics.churn_features_by_customer_month").pl()
-        active = panel.filter(pl.col("feature_month") == month).select("customer_id", "mrr")
+        # Only what the model needs is read: the training rows (bounded by churn_max_training_clients) and, one
+        # month at a time, every client of a backtest month and of the reference month.
+        training = training_rows(conn, settings.churn_max_training_clients)
         months = backtest_months(month, horizon, settings.churn_backtest_months)
-        problem = ""
-        try:
-            rows = churn_model.backtest(panel, months, None, horizon_months=horizon)
-            scored = churn_model.fit_and_score(panel, month, horizon_months=horizon)
-        except churn_model.ChurnModelError as exc:
-            # too little history to learn from (a young book): the risk stays unknown, never guessed
-            problem = str(exc)
+        problem, rows, baseline_rows = "", [], []
+        for m in months:
+            test = month_rows(conn, training, m)
+            if not problem:
+                try:
+                    rows += churn_model.backtest(test, [m], training=training.rows, horizon_months=horizon)
+                except churn_model.ChurnModelError as exc:
+                    problem = str(exc)
+            if (row := baseline_row(conn, test, m, context)) is not None:
+                baseline_rows.append(row)
+        current = month_rows(conn, training, month)
+        active = current.select("customer_id", "mrr")
+        if not problem:
+            try:
+                scored = churn_model.fit_and_score(current, month, training=training.rows, horizon_months=horizon)
+            except churn_model.ChurnModelError as exc:
+                problem = str(exc)
+        if problem:
+            # too little history to learn from (a young book, or too small a sample): the risk stays unknown,
+            # never guessed
+            if training.sampled:
+                problem += (f" (trained on a sample of {training.training_clients} of {training.clients} clients: "
+                            "raise churn_max_training_clients)")
             context.log.warning(f"churn model not trained: {problem}")
             rows, scored = [], pl.DataFrame(schema={"customer_id": pl.String, "churn_probability": pl.Float64,
                                                     "risk_decile": pl.Int64})
-        rows += [row for m in months if (row := baseline_row(conn, panel, m, context)) is not None]
+        rows += baseline_rows
         try:
             alive = p_alive_at(conn, month_end(month))
         except ModelFitError as exc:
@@ -103,6 +169,7 @@ def churn_risk_by_customer(context: dg.AssetExecutionContext, settings: Clientbo
                for name, value in values.items() if name in ("mean_roc_auc", "mean_precision_top_decile")}
     yield dg.MaterializeResult(asset_key=["metrics", "churn_risk_by_customer"], metadata={
         "dagster/row_count": risk.height, "horizon_months": horizon, **metrics,
+        "training_clients": training.training_clients, "training_clients_sampled": training.sampled,
         **({"not_trained_because": problem} if problem else {}),
     })
     yield dg.MaterializeResult(asset_key=["metrics", "churn_backtest"], metadata={

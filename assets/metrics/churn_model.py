@@ -82,18 +82,21 @@ def backtest(
     test_months: Iterable[date],
     baseline: pl.DataFrame | None = None,
     *,
+    training: pl.DataFrame | None = None,
     horizon_months: int = 3,
     min_train_churners: int = 10,
     seed: int = 0,
 ) -> list[BacktestRow]:
     """Refit at each test month on the labels known by then and rank that month's clients, in month order.
 
+    `training` holds the rows the model learns from, with the panel's columns: by default the panel itself, or
+    e.g. every month of a sample of clients. Either way every client of the panel active in a test month is ranked.
     `baseline` (customer_id, feature_month, score: higher = riskier) is scored on the same clients and months.
     """
-    features = _check_panel(panel)
+    features, training = _check_panel_and_training(panel, training)
     rows = []
     for month in sorted({m.replace(day=1) for m in test_months}):
-        score = _fit_at(panel, features, month, horizon_months, min_train_churners, seed, "churn backtest")
+        score = _fit_at(training, features, month, horizon_months, min_train_churners, seed, "churn backtest")
         test = panel.filter((_MONTH == _index(month)) & pl.col(LABEL).is_not_null())
         if test.is_empty():
             raise ChurnModelError(f"churn backtest for {month:%Y-%m}: no client active that month has a known label")
@@ -135,15 +138,23 @@ def summarise(rows: Sequence[BacktestRow]) -> dict[str, dict[str, float]]:
 
 
 def fit_and_score(
-    panel: pl.DataFrame, score_month: date, *, horizon_months: int = 3, min_train_churners: int = 10, seed: int = 0
+    panel: pl.DataFrame,
+    score_month: date,
+    *,
+    training: pl.DataFrame | None = None,
+    horizon_months: int = 3,
+    min_train_churners: int = 10,
+    seed: int = 0,
 ) -> pl.DataFrame:
     """Train on every label known at `score_month` and rank that month's clients, riskiest first.
 
-    risk_decile 1 holds the ceil(10%) riskiest clients, the same cut as `precision_top_decile`.
+    The labels are those of `training` (default: the panel; see `backtest`); every client of the panel active in
+    `score_month` is ranked. risk_decile 1 holds the ceil(10%) riskiest clients, the same cut as
+    `precision_top_decile`.
     """
-    features = _check_panel(panel)
+    features, training = _check_panel_and_training(panel, training)
     month = score_month.replace(day=1)
-    score = _fit_at(panel, features, month, horizon_months, min_train_churners, seed, "churn scoring")
+    score = _fit_at(training, features, month, horizon_months, min_train_churners, seed, "churn scoring")
     current = panel.filter(_MONTH == _index(month))
     if current.is_empty():
         raise ChurnModelError(f"churn scoring for {month:%Y-%m}: no client is active that month")
@@ -256,13 +267,33 @@ def _check_panel(panel: pl.DataFrame) -> list[str]:
     for name, dtype in {"customer_id": pl.String, "feature_month": pl.Date, LABEL: pl.Boolean}.items():
         if panel.schema[name] != dtype:
             raise ChurnModelError(f"churn panel column {name!r} must be {dtype}, not {panel.schema[name]}")
-    bad_keys = panel.select(pl.any_horizontal(pl.col(KEYS).is_null()) | pl.struct(KEYS).is_duplicated()).sum().item()
-    if bad_keys:
+    if bad_keys := _bad_keys(panel):
         raise ChurnModelError(f"the churn panel holds {bad_keys} rows with a null or repeated customer_id and month")
     features = feature_columns(panel)
     if not features:
         raise ChurnModelError("the churn panel holds no feature column besides its keys and label")
     return features
+
+
+def _check_panel_and_training(panel: pl.DataFrame, training: pl.DataFrame | None) -> tuple[list[str], pl.DataFrame]:
+    """The feature columns and the training rows (the panel by default), both checked.
+
+    Separate training rows are checked as a panel; the panel, whose rows are then only scored, must have their
+    columns and unique keys but may be empty (a month with nobody active).
+    """
+    if training is None:
+        return _check_panel(panel), panel
+    features = _check_panel(training)
+    if panel.schema != training.schema:
+        raise ChurnModelError("the churn panel must have the training rows' columns, in their order and types")
+    if bad_keys := _bad_keys(panel):
+        raise ChurnModelError(f"the churn panel holds {bad_keys} rows with a null or repeated customer_id and month")
+    return features, training
+
+
+def _bad_keys(rows: pl.DataFrame) -> int:
+    """How many rows have a null or repeated customer_id and month."""
+    return rows.select(pl.any_horizontal(pl.col(KEYS).is_null()) | pl.struct(KEYS).is_duplicated()).sum().item()
 
 
 def _risk_order(customer_ids: Sequence[str], scores: np.ndarray) -> np.ndarray:

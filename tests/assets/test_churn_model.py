@@ -2,12 +2,17 @@
 
 from datetime import date
 
+import dagster as dg
+import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from dagster_duckdb import DuckDBResource
 from polars.testing import assert_frame_equal
 
+from assets.metrics.churn import churn_risk_by_customer, month_rows, training_rows
 from assets.metrics.churn_model import (
+    KEYS,
     BacktestRow,
     ChurnModelError,
     backtest,
@@ -17,6 +22,7 @@ from assets.metrics.churn_model import (
     roc_auc,
     summarise,
 )
+from assets.settings import ClientbookSettings
 
 FIRST_MONTH = date(2022, 1, 1)
 
@@ -264,3 +270,113 @@ def test_bad_panels_are_refused(panel):
 def test_months_in_the_result_are_first_of_month_and_sorted(panel):
     rows = backtest(panel, [date(2023, 9, 30), month(17)])
     assert [(r.backtest_month, r.model) for r in rows] == [(month(17), "classifier"), (month(20), "classifier")]
+
+
+def small_book() -> pl.DataFrame:
+    """Eight clients paying from January 2023 (month 0) to December 2023 (month 11) unless they churn first.
+
+    C1 churns in May (pays months 0-3), C3 in July (0-5), C5 in April (0-2), C7 in October (0-8); the others stay.
+    A row's label is whether the client's churn month falls in the 3 months after it; null from October on.
+    """
+    churn = {"C1": 4, "C3": 6, "C5": 3, "C7": 9}
+    rows = [
+        {"customer_id": c, "feature_month": month(12 + m), "tenure_months": m, "mrr": 100.0 + i,
+         "size_band": "small" if i % 2 else "large",
+         "churned_next_3m": None if m + 3 > 11 else m < churn.get(c, 99) <= m + 3}
+        for i, c in enumerate(f"C{k}" for k in range(1, 9))
+        for m in range(churn.get(c, 12))
+    ]
+    return pl.DataFrame(rows, schema={"customer_id": pl.String, "feature_month": pl.Date, "tenure_months": pl.Int32,
+                                      "mrr": pl.Float64, "size_band": pl.String, "churned_next_3m": pl.Boolean})
+
+
+def warehouse_with(panel: pl.DataFrame, path: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB warehouse holding `panel` as metrics.churn_features_by_customer_month."""
+    conn = duckdb.connect(path)
+    conn.execute("create schema metrics")
+    conn.register("incoming", panel.to_arrow())
+    conn.execute("create table metrics.churn_features_by_customer_month as select * from incoming")
+    conn.unregister("incoming")
+    return conn
+
+
+def smallest_hashes(conn: duckdb.DuckDBPyConnection, ids: list[str], n: int) -> list[str]:
+    """The n ids with the smallest DuckDB hash, ties by id, worked out one id at a time."""
+    return sorted(ids, key=lambda c: (conn.execute("select hash($1)", [c]).fetchone()[0], c))[:n]
+
+
+def test_a_book_within_the_training_cap_trains_on_the_whole_panel(panel):
+    conn = warehouse_with(panel)
+    clients = panel["customer_id"].n_unique()
+    loaded = training_rows(conn, clients)
+    assert (loaded.clients, loaded.training_clients, loaded.sampled) == (clients, clients, False)
+    assert_frame_equal(loaded.rows, panel, check_exact=True)
+    # Month by month with separate training rows, as the asset runs it, is the whole-panel result.
+    m = month(17)
+    assert backtest(month_rows(conn, loaded, m), [m], training=loaded.rows) == backtest(panel, [m])
+    assert_frame_equal(fit_and_score(month_rows(conn, loaded, month(23)), month(23), training=loaded.rows),
+                       fit_and_score(panel, month(23)), check_exact=True)
+
+
+def test_above_the_cap_the_clients_with_the_smallest_hash_train_and_every_client_is_scored():
+    book = small_book()
+    conn = warehouse_with(book)
+    sample = smallest_hashes(conn, [f"C{k}" for k in range(1, 9)], 3)
+    assert sample == ["C2", "C3", "C8"]  # DuckDB 1.5.5's hash; another version may draw others (docs/metrics.md)
+    loaded = training_rows(conn, 3)
+    assert (loaded.clients, loaded.training_clients, loaded.sampled) == (8, 3, True)
+    # every month of the sampled clients, sorted by client and month, whatever the table's row order
+    assert_frame_equal(loaded.rows, book.filter(pl.col("customer_id").is_in(sample)).sort(KEYS))
+    assert_frame_equal(training_rows(warehouse_with(book.reverse()), 3).rows, loaded.rows)
+    december = month_rows(conn, loaded, month(23))
+    assert december["customer_id"].to_list() == ["C2", "C4", "C6", "C8"]
+    scored = fit_and_score(december, month(23), training=loaded.rows, min_train_churners=1)
+    assert sorted(scored["customer_id"]) == ["C2", "C4", "C6", "C8"]
+    # Labels known in December: months 0-8. C2 and C8 stayed (9 + 9 rows); C3 churned in July: months 3-5
+    # churned, 0-2 retained. 3 churners in 24 rows, too few for a split (40 rows a leaf): everyone scores 3/24.
+    # The whole book would say 12/58 (C1, C5, C7 churn 3 labelled months each as well; C4, C6 stay 9 each).
+    assert scored["churn_probability"].to_list() == pytest.approx([3 / 24] * 4, abs=1e-9)
+    whole = fit_and_score(december, month(23), training=book, min_train_churners=1)
+    assert whole["churn_probability"].to_list() == pytest.approx([12 / 58] * 4, abs=1e-9)
+
+
+def test_a_sample_too_small_to_learn_from_is_explained():
+    conn = warehouse_with(small_book())
+    loaded = training_rows(conn, 3)
+    december = month_rows(conn, loaded, month(23))
+    with pytest.raises(ChurnModelError, match="churn scoring for 2023-12: the training rows hold 3 churned and 21 "
+                                              "retained client-months; at least 10 of each are needed"):
+        fit_and_score(december, month(23), training=loaded.rows)
+    # Training rows must be the panel's columns: a sample read differently is refused, not misread.
+    with pytest.raises(ChurnModelError, match="the churn panel must have the training rows' columns"):
+        fit_and_score(december, month(23), training=loaded.rows.drop("size_band"))
+
+
+def test_the_asset_scores_every_client_and_says_when_its_sample_is_too_small(tmp_path):
+    path = str(tmp_path / "w.duckdb")
+    conn = warehouse_with(small_book(), path)
+    # one invoice a month per paying client, for the BG/NBD baseline
+    conn.execute("""
+        create schema marts;
+        create table marts.fct_invoice_lines as
+        select customer_id, feature_month + 14 as issue_date, 'invoice' as document_type, true as has_fx_rate,
+               mrr::decimal(18, 2) as amount_reporting
+        from metrics.churn_features_by_customer_month
+    """)
+    conn.close()
+    result = dg.materialize([churn_risk_by_customer], resources={
+        "settings": ClientbookSettings(landing_dir=str(tmp_path), warehouse_file=path, as_of="2023-12-31",
+                                       churn_backtest_months=1, churn_max_training_clients=3),
+        "duckdb": DuckDBResource(database=path),
+    })
+    metadata = {e.asset_key.path[-1]: e.materialization.metadata for e in result.get_asset_materialization_events()}
+    risk = metadata["churn_risk_by_customer"]
+    assert (risk["training_clients"].value, risk["training_clients_sampled"].value) == (3, True)
+    # September's backtest trains on the labels of January to June: C3's 3 churned and 3 retained months plus
+    # C2's and C8's 6 retained each; the reason names the sample and the setting.
+    assert risk["not_trained_because"].value == (
+        "churn backtest for 2023-09: the training rows hold 3 churned and 15 retained client-months; at least 10 "
+        "of each are needed (trained on a sample of 3 of 8 clients: raise churn_max_training_clients)")
+    with duckdb.connect(path, read_only=True) as conn:
+        rows = conn.execute("select customer_id, churn_probability from metrics.churn_risk_by_customer").fetchall()
+    assert rows == [("C2", None), ("C4", None), ("C6", None), ("C8", None)]
