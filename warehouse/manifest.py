@@ -9,6 +9,7 @@ the earlier one, whose rows leave the raw table in the same transaction. Statuse
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import duckdb
@@ -93,16 +94,19 @@ def record(conn: duckdb.DuckDBPyConnection, v: FileVersion, status: str, reason:
     )
 
 
-def load(conn: duckdb.DuckDBPyConnection, extract: Extract, v: FileVersion, frame: pl.DataFrame,
-         erased: int = 0) -> int:
+def load(conn: duckdb.DuckDBPyConnection, extract: Extract, v: FileVersion,
+         frames: pl.DataFrame | Iterable[pl.DataFrame], erased: int | Callable[[], int] = 0) -> int:
     """Append the file's rows and record it as loaded; an earlier version at that name is replaced.
 
-    `erased` rows of erased clients were left out of `frame`: `rows_read` counts them (the file's
-    rows) and the reason code `erased_subject` says how many are not in the raw table.
+    `frames`: the file's rows, whole or in pieces (read while loading; a `FileRejected` raised by a
+    piece rolls everything back). `erased` rows of erased clients were left out: `rows_read` counts
+    them (the file's rows) and the reason code `erased_subject` says how many are not in the raw
+    table; a callable is asked once every piece is in.
 
     One transaction: a file is either wholly in the raw table and the manifest, or not at all.
     """
     table = qualified("raw", extract.raw_table)
+    rows = 0
     with transaction(conn):
         conn.execute(
             f"delete from {table} where _source_file = ? and _file_sha256 <> ?", [v.name, v.sha256]
@@ -112,16 +116,19 @@ def load(conn: duckdb.DuckDBPyConnection, extract: Extract, v: FileVersion, fram
             "where entity = ? and file_name = ? and file_sha256 <> ? and status = 'loaded'",
             [extract.entity, v.name, v.sha256],
         )
-        rows = frame.with_columns(pl.lit(v.name).alias("_source_file"), pl.lit(v.sha256).alias("_file_sha256"))
-        conn.register("_incoming", rows)
-        conn.execute(f"insert into {table} by name select * from _incoming")
-        conn.unregister("_incoming")
-        if erased:
-            record(conn, v, "loaded", ERASED_SUBJECT, f"{erased} row(s) of erased clients left out",
-                   rows=frame.height + erased)
+        for frame in [frames] if isinstance(frames, pl.DataFrame) else frames:
+            incoming = frame.with_columns(pl.lit(v.name).alias("_source_file"), pl.lit(v.sha256).alias("_file_sha256"))
+            conn.register("_incoming", incoming)
+            conn.execute(f"insert into {table} by name select * from _incoming")
+            conn.unregister("_incoming")
+            rows += frame.height
+        left_out = erased() if callable(erased) else erased
+        if left_out:
+            record(conn, v, "loaded", ERASED_SUBJECT, f"{left_out} row(s) of erased clients left out",
+                   rows=rows + left_out)
         else:
-            record(conn, v, "loaded", rows=frame.height)
-    return frame.height
+            record(conn, v, "loaded", rows=rows)
+    return rows
 
 
 def retire(conn: duckdb.DuckDBPyConnection, extract: Extract, name: str) -> None:

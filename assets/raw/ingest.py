@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from assets.raw.landing import (
     Candidate,
@@ -19,7 +21,7 @@ from assets.raw.landing import (
     safe_name,
     sha256_of,
 )
-from assets.raw.reader import BUNDLED_FX, FileRejected, bundled_fx_bytes, bundled_fx_rates, read_file
+from assets.raw.reader import BUNDLED_FX, FileRejected, bundled_fx_bytes, bundled_fx_rates, open_file
 from warehouse import manifest
 from warehouse.contract import FX_RATES, Extract
 from warehouse.ledger import ErasedSubjects
@@ -75,16 +77,26 @@ def _one(conn: duckdb.DuckDBPyConnection, landing: Path, extract: Extract, profi
         manifest.record(conn, version, "skipped_duplicate", "same_bytes", f"same bytes as {copy}")
         report.skipped.append(name)
         return
+    dropped = 0
+
+    def kept(chunks: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        # the erasure ledger is applied before anything is stored: an erased client's rows never land again
+        nonlocal dropped
+        for chunk in chunks:
+            frame, gone = erased.drop(chunk) if erased else (chunk, 0)
+            dropped += gone
+            yield frame
+
     try:
-        read = read_file(c.path, name, profile, extract, profile.files_for(extract))
+        stream = open_file(c.path, name, profile, extract, profile.files_for(extract))
+        # piece by piece, in one transaction: a problem found late in the file loads none of it
+        rows = manifest.load(conn, extract, version, kept(stream.chunks), erased=lambda: dropped)
     except FileRejected as rejected:
         _reject(conn, landing, c, version, report, rejected)
         return
-    report.warnings.extend(read.warnings)
-    # the erasure ledger is applied before anything is stored: an erased client's rows never land again
-    frame, dropped = erased.drop(read.frame) if erased else (read.frame, 0)
+    report.warnings.extend(stream.warnings)
     report.erased += dropped
-    report.loaded.append((name, manifest.load(conn, extract, version, frame, erased=dropped)))
+    report.loaded.append((name, rows))
 
 
 def _version(c: Candidate, sha: str, extract: Extract, profile: Profile, run_id: str) -> manifest.FileVersion:

