@@ -69,25 +69,37 @@ def _typed_sql(extract: Extract, raw: str) -> str:
 
 
 def _problems_sql(extract: Extract) -> str:
-    """One select per rule over every typed row: (file, sha, line, column, reason, raw value)."""
-    base = "select _source_file, _file_sha256, _line_number, {col}, '{reason}', {raw} from typed as t where {cond}"
-    parts = [base.format(col="null", reason="' || _row_problem || '", raw="null", cond="_row_problem is not null")]
+    """Every (file, sha, line, column, reason, raw value) of a broken rule, in one scan of the typed rows.
+
+    Each rule is a `case` giving a problem or null; the non-null ones of a row are unnested. One pass
+    over `typed` instead of one per rule: on 10 million lines that was most of the staging time.
+    """
+    checks = ["case when _row_problem is not null then {'c': null::varchar, 'r': _row_problem, 'v': null::varchar} end"]
+
+    def check(column: str, reason: str, raw: str, cond: str) -> None:
+        checks.append(f"case when {cond} then {{'c': '{column}', 'r': '{reason}', 'v': {raw}}} end")
+
     for col in extract.columns:
         raw = f"_raw_{col.name}"
         text = clean(col, raw)
-        name = f"'{col.name}'"
         if col.required:
-            parts.append(base.format(col=name, reason="missing_required", raw=raw, cond=f"{text} is null"))
+            check(col.name, "missing_required", raw, f"{text} is null")
         if col.sql_type != "VARCHAR":
-            cond = f"{text} is not null and {col.name} is null"
-            parts.append(base.format(col=name, reason=_invalid_reason(col), raw=raw, cond=cond))
+            check(col.name, _invalid_reason(col), raw, f"{text} is not null and {col.name} is null")
         if col.accepted:
             accepted = ", ".join(f"'{v}'" for v in col.accepted)
-            parts.append(base.format(col=name, reason="not_accepted", raw=raw, cond=f"{text} not in ({accepted})"))
+            check(col.name, "not_accepted", raw, f"{text} not in ({accepted})")
     for rule in ROW_RULES.get(extract.entity, ()):
-        raw = f"_raw_{rule.column}"
-        parts.append(base.format(col=f"'{rule.column}'", reason=rule.reason_code, raw=raw, cond=rule.violated_when))
-    return "\nunion all\n".join(parts)
+        check(rule.column, rule.reason_code, f"_raw_{rule.column}", rule.violated_when)
+    found = ",\n            ".join(checks)
+    return f"""
+        select _source_file, _file_sha256, _line_number, p.c as column_name, p.r as reason_code, p.v as raw_value
+        from (
+            select _source_file, _file_sha256, _line_number, unnest(list_filter([
+            {found}
+            ], p -> p is not null)) as p
+            from typed as t
+        )"""
 
 
 def _latest_sql(extract: Extract) -> str:
@@ -95,8 +107,9 @@ def _latest_sql(extract: Extract) -> str:
     # an unparsable key part keeps the row apart (keyed by its own file and line)
     own = "'#' || _source_file || ':' || _file_sha256 || ':' || _line_number"
     key = ", ".join(f"coalesce(cast({c} as varchar), {own})" for c in extract.key)
+    columns = ", ".join(c.name for c in extract.columns)
     return f"""
-        select *, row_number() over (
+        select {columns}, _source_file, _file_sha256, _line_number, row_number() over (
                 partition by {key}
                 order by _extract_date desc nulls last, _source_file desc, _line_number desc
             ) = 1 as _is_latest
