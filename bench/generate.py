@@ -6,7 +6,7 @@ Writes `<out>/landing/` (60 months of extracts, as of 2026-10-31) and `<out>/nex
 night later brings: one day's new invoices and survey answers, issued 2026-11-01) and prints the row
 counts. The data is the demo generator's (pipelines/demo.py, docs/demo.md) with more clients; the sets
 are sized in clients so that they hold about 1M, 10M and 30M invoice lines (about 31 lines per client
-over 60 months). Same arguments, same files.
+over 60 months; `smoke` is 2,000 clients for trying the harness). Same arguments, same files.
 
 The `hu` style writes what a Hungarian invoicing system exports (cp1250, `;`, decimal commas,
 `2024.03.05.`, local times) through the example profiles, so reading it is the local-format path.
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from pipelines.demo import CANONICAL_CSV, demo_frames  # noqa: E402
 from pipelines.demo_styles import write_styled  # noqa: E402
 
-SETS = {"1m": 32_000, "10m": 320_000, "30m": 1_000_000}  # clients; ~31 invoice lines each
+SETS = {"smoke": 2_000, "1m": 32_000, "10m": 320_000, "30m": 1_000_000}  # clients; ~33 invoice lines each
 AS_OF = dt.date(2026, 10, 31)
 NEXT_DAY = AS_OF + dt.timedelta(days=1)
 NEXT_DAY_SHARE = 30  # the next day re-issues one in this many of the last month's invoices
@@ -74,7 +74,7 @@ def write(frames: dict[str, pl.DataFrame], out: Path, fmt: str, style: str, stam
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, int]]:
     parser = argparse.ArgumentParser(prog="bench/generate", description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=SETS, default="1m", help="size: about 1M, 10M or 30M invoice lines")
+    parser.add_argument("--set", choices=SETS, default="1m", help="about 1M, 10M or 30M invoice lines (smoke: 64k)")
     parser.add_argument("--clients", type=int, help="clients instead of a named set")
     parser.add_argument("--out", type=Path, required=True, help="folder for landing/ and next_day/ (replaced)")
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format (canonical only)")
