@@ -10,7 +10,7 @@ AS_OF ?=
 CURRENCY ?= EUR
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: run backfill test query ui check setup demo clean help
+.PHONY: run backfill test query ui check setup demo bench clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -42,6 +42,9 @@ backfill: setup  ## rebuild the month partitions FROM=YYYY-MM TO=YYYY-MM of WARE
 
 test: setup  ## run the whole test suite
 	$(BIN)/python -m pytest -q
+
+bench: setup  ## the scale benchmark against the DuckDB floor (SETS="1m 10m 30m", ~1 h per set on 2 cores; docs/benchmarks.md)
+	bench/run --sets $(or $(SETS),1m 10m 30m)
 
 query: setup  ## open WAREHOUSE in a read-only, sandboxed DuckDB shell (docs/analysts.md)
 	@$(BIN)/clientbook query --warehouse $(WAREHOUSE)
