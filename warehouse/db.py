@@ -82,15 +82,18 @@ def replace_table_from_frame(
 # The money conversion every SQL file shares (docs/metrics.md, "Recognised revenue"): an amount in
 # `currency` to the reporting currency through the EUR-based rates (EUR itself needs none), in whole
 # cents and whole millionths of a rate, rounded half away from zero to the cent: exact integers.
+# The rates are widened first: a rate of a million units or more (the old Turkish lira's 1,912,400
+# in the ECB history) overflows DECIMAL(18, 6) once scaled to millionths.
 FX_CONVERT_MACRO = """
 create or replace temp macro fx_convert(amount, currency, units_per_eur, reporting_currency, reporting_units_per_eur)
 as ((
     sign(amount) * (
         (
             2 * (abs(amount)::decimal(38, 2) * 100)::hugeint
-            * (case when reporting_currency = 'EUR' then 1 else reporting_units_per_eur end * 1000000)::hugeint
-            + (case when currency = 'EUR' then 1 else units_per_eur end * 1000000)::hugeint
-        ) // (2 * (case when currency = 'EUR' then 1 else units_per_eur end * 1000000)::hugeint)
+            * (case when reporting_currency = 'EUR' then 1 else reporting_units_per_eur end::decimal(38, 6)
+                * 1000000)::hugeint
+            + (case when currency = 'EUR' then 1 else units_per_eur end::decimal(38, 6) * 1000000)::hugeint
+        ) // (2 * (case when currency = 'EUR' then 1 else units_per_eur end::decimal(38, 6) * 1000000)::hugeint)
     )
 )::decimal(38, 0) * 0.01)::decimal(18, 2)
 """

@@ -6,7 +6,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from warehouse.db import build_from_file
+from warehouse.db import FX_CONVERT_MACRO, build_from_file
 
 LINE_COLUMNS = (
     "invoice_id varchar, line_number integer, customer_id varchar, issue_date date, service_start_date date, "
@@ -139,3 +139,25 @@ def test_the_largest_amounts_convert_without_overflow():
     assert conn.execute("select amount_reporting from marts.fct_invoice_lines").fetchone()[0] == Decimal(
         "100000000000000.00"
     )
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "units", "reporting", "reporting_units", "expected"),
+    [
+        # 10,000,000.00 TRL at 1,912,400 per EUR: 10,000,000 / 1,912,400 = 5.2290... -> 5.23 EUR
+        (Decimal("10000000.00"), "TRL", Decimal("1912400"), "EUR", None, Decimal("5.23")),
+        # 1,000.00 HUF at 390 per EUR into PLN at 4.3: 1000 / 390 * 4.3 = 11.0256... -> 11.03 PLN
+        (Decimal("1000.00"), "HUF", Decimal("390"), "PLN", Decimal("4.3"), Decimal("11.03")),
+        # half a cent rounds away from zero: -0.05 EUR into a currency at 0.1 per EUR = -0.005 -> -0.01
+        (Decimal("-0.05"), "EUR", None, "RON", Decimal("0.1"), Decimal("-0.01")),
+    ],
+)
+def test_fx_convert_is_exact_and_takes_rates_of_a_million_or_more(amount, currency, units, reporting,
+                                                                    reporting_units, expected):
+    conn = duckdb.connect()
+    conn.execute(FX_CONVERT_MACRO)
+    got = conn.execute(
+        "select fx_convert(?::decimal(18, 2), ?, ?::decimal(18, 6), ?, ?::decimal(18, 6))",
+        [amount, currency, units, reporting, reporting_units],
+    ).fetchone()[0]
+    assert got == expected
