@@ -9,6 +9,7 @@ names the file, line and column but never quotes row data.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -68,15 +69,19 @@ def shown(names: list[str], expected: set[str] | None = None) -> str:
     return f"{plain}" + (f" and {hidden} other name(s) not quoted" if hidden else "")
 
 
-def decode(raw: bytes, encoding: str, path: Path) -> str:
-    """Decode strictly; a bad byte or a control character is a reject naming its line and column."""
+def decode(raw: bytes, encoding: str, path: Path, profile_encoding: str | None = None) -> str:
+    """Decode strictly; a bad byte or a control character is a reject naming its line and column (and the
+    profile's encoding, when a later piece of a utf-8-sig file decodes as plain UTF-8)."""
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line, column = position(raw, exc.start)
+        # utf-8-sig reports offsets past the byte-order mark it stripped: count them from the file's start
+        stripped = codecs.lookup(encoding).name == "utf-8-sig" and raw.startswith(codecs.BOM_UTF8)
+        start = exc.start + (len(codecs.BOM_UTF8) if stripped else 0)
+        line, column = position(raw, start)
         raise FileRejected(
             "undecodable",
-            f"{path}: not valid {encoding} at line {line}, column {column} (byte {exc.start}); "
+            f"{path}: not valid {profile_encoding or encoding} at line {line}, column {column} (byte {start}); "
             "is the profile's encoding right? (docs/extracts.md)",
         ) from None
     bad = CONTROL.search(text)
@@ -85,7 +90,7 @@ def decode(raw: bytes, encoding: str, path: Path) -> str:
         raise FileRejected(
             "undecodable",
             f"{path}: control character U+{ord(bad.group()):04X} at line {line}, column {column} after decoding "
-            f"as {encoding}; the file is probably in another encoding",
+            f"as {profile_encoding or encoding}; the file is probably in another encoding",
         )
     return text
 
@@ -193,6 +198,9 @@ def _pieces(path: Path, name: str, profile: Profile) -> Iterator[str | tuple[int
     is reported with its line and column in the whole file.
     """
     line, offset, carry = 1, 0, b""
+    # utf-8-sig strips a byte-order mark from the start of every piece it decodes: only the file's first
+    # piece may carry one, so the later pieces decode as plain UTF-8 (a U+FEFF inside the data is kept)
+    later = "utf-8" if codecs.lookup(profile.encoding).name == "utf-8-sig" else profile.encoding
     with path.open("rb") as f:
         while True:
             block = f.read(CHUNK_BYTES)
@@ -204,7 +212,8 @@ def _pieces(path: Path, name: str, profile: Profile) -> Iterator[str | tuple[int
                 carry = data
                 continue
             piece, carry = data[:cut], data[cut:]
-            text = _decode_piece(piece, profile.encoding, name, line, offset)
+            text = _decode_piece(piece, profile.encoding if line == 1 else later, name, line, offset,
+                                 profile.encoding)
             if line == 1:
                 header, newline, text = text.removeprefix("\ufeff").partition("\n")
                 yield header
@@ -217,10 +226,10 @@ def _pieces(path: Path, name: str, profile: Profile) -> Iterator[str | tuple[int
                 return
 
 
-def _decode_piece(piece: bytes, encoding: str, name: str, line: int, offset: int) -> str:
+def _decode_piece(piece: bytes, encoding: str, name: str, line: int, offset: int, profile_encoding: str) -> str:
     """`decode` of a piece that starts at `line` and byte `offset` of the file, positions file-wide."""
     try:
-        return decode(piece, encoding, Path(name))
+        return decode(piece, encoding, Path(name), profile_encoding)
     except FileRejected as rejected:
         if rejected.reason_code != "undecodable":
             raise

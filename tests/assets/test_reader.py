@@ -125,3 +125,23 @@ def test_problems_late_in_a_file_are_placed_in_the_whole_file(tmp_path, monkeypa
     with pytest.raises(FileRejected) as err:
         read_extract(tmp_path)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 20])
+def test_a_zero_width_no_break_space_in_the_data_is_kept_at_any_piece_boundary(tmp_path, monkeypatch, chunk):
+    # only the file's leading byte-order mark is stripped; a U+FEFF starting a later line (here the first
+    # character of I2's id, so a piece boundary can fall right before it) is data and kept as sent
+    monkeypatch.setattr("assets.raw.reader.CHUNK_BYTES", chunk)
+    _write(tmp_path, "interactions.csv", "\ufeff" + HEADER + "I1,C1,call,x\n\ufeffI2,C1,call,x\n")
+    assert read_extract(tmp_path).frame["interaction_id"].to_list() == ["I1", "\ufeffI2"]
+
+
+@pytest.mark.parametrize("chunk", [1, 1 << 20])
+def test_a_bad_byte_after_a_byte_order_mark_is_placed_counting_the_mark(tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr("assets.raw.reader.CHUNK_BYTES", chunk)
+    # line 1 is the 3-byte mark then the header; the bad byte is at column 5 of line 2, so at byte
+    # 3 + len(HEADER) + 4 of the file
+    _write(tmp_path, "interactions.csv", b"\xef\xbb\xbf" + HEADER.encode() + b"I1,C\xe9,call,x\n")
+    with pytest.raises(FileRejected) as err:
+        read_extract(tmp_path)
+    assert f"at line 2, column 5 (byte {3 + len(HEADER) + 4})" in str(err.value)
