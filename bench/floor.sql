@@ -73,13 +73,14 @@ create or replace temp macro extract_date(file_name) as try_strptime(regexp_repl
 -- rate, rounded half away from zero in integer arithmetic (EUR lines need no rate). The same
 -- integers in BIGINT while they cannot overflow: with |amount| < 10^10 (cents < 10^12) and any
 -- DECIMAL(18, 6) rate (< 10^12), 2 x cents x 10^6 + rate x 10^6 < 3 x 10^18 < 2^63; HUGEINT
--- beyond. The result is identical, the BIGINT path about ten times faster.
+-- beyond. The result is identical, the BIGINT path about ten times faster. Rates are widened before
+-- scaling, as in fx_convert: a million units or more (TRL) overflows DECIMAL(18, 6) times 10^6.
 create or replace temp macro fx_to_eur_hugeint(amount, currency, units_per_eur) as ((
     sign(amount) * (
         (
             2 * (abs(amount)::decimal(38, 2) * 100)::hugeint * 1000000::hugeint
-            + (case when currency = 'EUR' then 1 else units_per_eur end * 1000000)::hugeint
-        ) // (2 * (case when currency = 'EUR' then 1 else units_per_eur end * 1000000)::hugeint)
+            + (case when currency = 'EUR' then 1 else units_per_eur end::decimal(38, 6) * 1000000)::hugeint
+        ) // (2 * (case when currency = 'EUR' then 1 else units_per_eur end::decimal(38, 6) * 1000000)::hugeint)
     )
 )::decimal(38, 0) * 0.01)::decimal(18, 2);
 create or replace temp macro fx_to_eur(amount, currency, units_per_eur) as case
@@ -87,8 +88,8 @@ create or replace temp macro fx_to_eur(amount, currency, units_per_eur) as case
         then (sign(amount) * (
             (
                 2 * (abs(amount) * 100)::bigint * 1000000
-                + (case when currency = 'EUR' then 1 else units_per_eur end * 1000000)::bigint
-            ) // (2 * (case when currency = 'EUR' then 1 else units_per_eur end * 1000000)::bigint)
+                + (case when currency = 'EUR' then 1 else units_per_eur end::decimal(38, 6) * 1000000)::bigint
+            ) // (2 * (case when currency = 'EUR' then 1 else units_per_eur end::decimal(38, 6) * 1000000)::bigint)
         ))::decimal(18, 0) * 0.01
     else fx_to_eur_hugeint(amount, currency, units_per_eur)
 end::decimal(18, 2);
