@@ -100,7 +100,9 @@ def run_suite(conn: duckdb.DuckDBPyConnection, spec: SuiteSpec, engine: str = "s
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown GX engine {engine!r}; expected one of {ENGINES}")
-    if engine == "sql" and gx_sql.supported(spec.expectations):
+    batch = conn.sql(spec.query) if engine == "sql" else None
+    if batch is not None and gx_sql.supported(spec.expectations, dict(zip(batch.columns, map(str, batch.types),
+                                                                       strict=True))):
         rows, results = gx_sql.evaluate(conn, spec.query, spec.expectations)
         outcomes = [
             _outcome(e.configuration, ok, {"unexpected_count": unexpected, "element_count": elements},
