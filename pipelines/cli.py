@@ -149,11 +149,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, months: tuple[dt.date, dt.date] | None) -> int:
     """`run` and `backfill` alike: check the landing folder, set up Dagster and the key, run."""
-    from pipelines.runner import run_nightly
+    from pipelines.resources import threads_from_env
 
     if not args.landing.is_dir():
         print(f"error: landing folder {args.landing} does not exist", file=sys.stderr)
         return 2
+    try:
+        threads_from_env()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from pipelines.runner import run_nightly  # loads the definitions, which read the settings checked above
+
     _dagster_home()
     _pseudonym_key(args.warehouse)
     as_of = args.as_of or today_in_firm_tz()

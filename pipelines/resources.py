@@ -56,7 +56,7 @@ class WarehouseResource(DuckDBResource):
     )
     memory_limit: str = Field(
         default=DEFAULT_MEMORY_LIMIT,
-        description="DuckDB's memory limit per connection (e.g. 3GB); above it, joins and sorts spill to disk.",
+        description="DuckDB's memory limit per database instance (e.g. 3GB); above it, joins and sorts spill to disk.",
     )
     temp_directory: str = Field(
         default="", description="Folder DuckDB spills to; empty: `<working file>.tmp` beside the warehouse."
@@ -117,5 +117,15 @@ def duckdb_resource(published: Path) -> DuckDBResource:
         database=str(work_path_for(published)),
         memory_limit=os.environ.get("CLIENTBOOK_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
         temp_directory=os.environ.get("CLIENTBOOK_DUCKDB_TEMP_DIR", ""),
-        threads=int(os.environ.get("CLIENTBOOK_DUCKDB_THREADS") or 0),
+        threads=threads_from_env(),
     )
+
+
+def threads_from_env() -> int:
+    """CLIENTBOOK_DUCKDB_THREADS as a whole number of threads, 0 (or unset) for one per core."""
+    text = os.environ.get("CLIENTBOOK_DUCKDB_THREADS", "").strip()
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise ValueError(f"CLIENTBOOK_DUCKDB_THREADS must be a whole number of threads (0: one per core), got {text!r}")
+    return int(text)
