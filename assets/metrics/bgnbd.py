@@ -81,7 +81,13 @@ def fit(frequency: object, recency: object, age: object, weights: object = None)
             f"got {int(w.sum())} customers and {int(np.sum(w[x > 0]))} with repeat purchases",
             "Fit on a larger or longer-observed book.",
         )
-    params, ll, _ = maximise(lambda p: -np.sum(w * _log_likelihoods(tuple(p), x, t_x, T)), np.zeros(4), MODEL)
+    # The likelihood depends on a customer only through (x, t_x, T): identical summaries are evaluated once and
+    # weighted by their count, the same sum in far fewer terms (30,679 demo clients have 4,844 distinct ones).
+    # The optimum moves only by the optimiser's own tolerance (test_weights_count_identical_customers).
+    summaries, inverse = np.unique(np.column_stack([x, t_x, T]), axis=0, return_inverse=True)
+    weights = np.bincount(inverse.ravel(), weights=w, minlength=len(summaries))
+    x, t_x, T = summaries[:, 0], summaries[:, 1], summaries[:, 2]
+    params, ll, _ = maximise(lambda p: -np.sum(weights * _log_likelihoods(tuple(p), x, t_x, T)), np.zeros(4), MODEL)
     return BgNbdParams(*(float(v) for v in params), log_likelihood=ll, customers=int(round(w.sum())))
 
 

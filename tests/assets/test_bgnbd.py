@@ -96,6 +96,9 @@ def test_weights_count_identical_customers(cdnow, fitted):
     np.testing.assert_allclose(weighted.values, fitted.values, rtol=1e-4)  # same likelihood, optimiser noise only
     assert weighted.log_likelihood == pytest.approx(fitted.log_likelihood, abs=1e-4)
     assert weighted.customers == 2357
+    # the fit sums over distinct (x, t_x, T) weighted by their count: the same log-likelihood as the plain
+    # per-customer sum at the optimum
+    assert bgnbd.log_likelihood(fitted.values, *cdnow) == pytest.approx(fitted.log_likelihood, abs=1e-6)
 
 
 def test_parameters_and_holdout_purchases_are_recovered_from_a_simulated_book():
