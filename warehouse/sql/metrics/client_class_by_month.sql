@@ -154,7 +154,8 @@ ranked as (
             when is_active
                 then row_number() over (partition by class_month, is_active order by mrr desc, customer_id asc)
         end as mrr_rank,
-        count(*) filter (where is_active) over (partition by class_month) as active_clients,
+        -- a sum, not count(*) filter (...) over: DuckDB 1.5 took 30 s instead of 1 s on 1.5M rows for the filter
+        sum(is_active::integer) over (partition by class_month) as active_clients,
         -- RFM among clients invoiced in the last 12 months; ties share a score (cume_dist)
         case
             when invoice_months_12 > 0
