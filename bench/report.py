@@ -66,7 +66,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
                      f"{inc:.1f} s against {full:.1f} s", f"{inc / full:.0%}", inc / full <= 0.10))
     peak = max(figures(last, "clientbook", "rss_mib"))
     at30 = last["set"] == "30m"
-    rows.append((f"peak memory ≤ 4 GB at 30M lines ({'30m' if at30 else last['set'] + ' set; 30m not run'})",
+    rows.append((f"peak memory ≤ 4 GiB at 30M lines ({'30m' if at30 else last['set'] + ' set; 30m not run'})",
                  f"{peak:,} MiB (largest of the rounds)", f"{peak / 4096:.2f}× of 4 GiB",
                  peak <= 4096 if at30 else None))
     if len(sets) > 1:
@@ -115,6 +115,24 @@ def chart(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def memory_limits(results: dict[str, Any]) -> str:
+    limit = results.get("memory_limit")
+    if limit:
+        return f"{limit} for both clientbook and the floor"
+    # results of bench/run before it recorded the limit: clientbook ran with its default, the floor without one
+    return "2GB for clientbook (its default); the floor ran without one (DuckDB's default, 80% of RAM)"
+
+
+def slowest_steps(runs: list[dict[str, Any]], count: int = 8) -> list[str]:
+    """The `count` slowest clientbook steps (medians of the rounds), when the results hold per-step times."""
+    if not all("steps" in run for run in runs):
+        return []
+    names = {name for run in runs for name in run["steps"]}
+    steps = sorted(((med([run["steps"].get(n, 0.0) for run in runs]), n) for n in names), reverse=True)[:count]
+    return ["", "Slowest clientbook steps (median seconds): "
+            + "; ".join(f"`{name}` {seconds:.1f}" for seconds, name in steps) + "."]
+
+
 def write_report(results: dict[str, Any], out: Path) -> None:
     lines = [
         "# Benchmarks",
@@ -132,6 +150,9 @@ def write_report(results: dict[str, Any], out: Path) -> None:
         "**floor** (`bench/floor.sql`) is the core work by hand in one DuckDB session: read and stage the",
         "extracts with the same row rules, one validation pass, revenue per client-month, MRR movements,",
         "the bridge, churn and NPS by month.",
+        f"DuckDB's memory limit: {memory_limits(results)}.",
+        "**validation** is the sum of the steps that only evaluated asset checks (the blocking Great",
+        "Expectations suites and the warning checks).",
         "",
         "## Targets",
         "",
@@ -145,9 +166,9 @@ def write_report(results: dict[str, Any], out: Path) -> None:
               "| floor wall | floor peak RSS | clientbook / floor |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for item in results["sets"]:
         cb, fl = figures(item, "clientbook", "wall"), figures(item, "floor", "wall")
-        gen = item["generation"]["wall"] if item.get("generation") else float("nan")
+        gen = f"{item['generation']['wall']:.0f} s" if item.get("generation") else "reused"
         lines.append(
-            f"| {item['set']} | {item['invoice_lines']:,} | {gen:.0f} s | {spread(cb)} "
+            f"| {item['set']} | {item['invoice_lines']:,} | {gen} | {spread(cb)} "
             f"| {spread(figures(item, 'clientbook', 'cpu'))} "
             f"| {spread(figures(item, 'clientbook', 'rss_mib'), 'MiB', 0)} "
             f"| {spread(fl)} | {spread(figures(item, 'floor', 'rss_mib'), 'MiB', 0)} | {med(cb) / med(fl):.2f}× |"
@@ -166,6 +187,7 @@ def write_report(results: dict[str, Any], out: Path) -> None:
             b = right[i] if i < len(right) else ("", None)
             lines.append(f"| {a[0]} | {'' if a[1] is None else f'{a[1]:.1f}'} | {b[0]} "
                          f"| {'' if b[1] is None else f'{b[1]:.1f}'} |")
+        lines += slowest_steps(runs)
     for last in [s for s in results["sets"] if "incremental" in s]:
         lines += ["", f"### Incremental night and backfill ({last['set']} set)", "",
                   "| run | wall | CPU | peak RSS |", "|---|---:|---:|---:|"]

@@ -33,6 +33,8 @@ CLI = [PY, "-m", "pipelines.cli"]
 AS_OF, NEXT_DAY = "2026-10-31", "2026-11-01"
 BACKFILL = ("2025-11", "2026-10")
 TIME = "/usr/bin/time"
+# DuckDB's memory limit for both sides: clientbook's default (CLIENTBOOK_DUCKDB_MEMORY_LIMIT) and the floor's
+MEMORY_LIMIT = os.environ.get("CLIENTBOOK_DUCKDB_MEMORY_LIMIT", "2GB")
 # the run's steps, grouped into the stages the tables show (first match wins); a step that evaluated
 # an asset check and materialised nothing is "validation"
 STAGES = (
@@ -69,8 +71,8 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> dict[str, An
     }
 
 
-def step_stages(home: Path) -> dict[str, float]:
-    """Seconds per stage of the newest run in Dagster home `home`, from its step statistics."""
+def step_stages(home: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds per stage and per step of the newest run in Dagster home `home`, from its step statistics."""
     import dagster as dg  # only here: the rest of the runner does not need Dagster loaded
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
@@ -82,13 +84,15 @@ def step_stages(home: Path) -> dict[str, float]:
                 kinds.setdefault(record.event_log_entry.step_key, set()).add(kind)
     checks = {step for step, seen in kinds.items() if seen == {dg.DagsterEventType.ASSET_CHECK_EVALUATION}}
     stages: dict[str, float] = {}
+    steps: dict[str, float] = {}
     for step in stats:
         if step.start_time is None or step.end_time is None:
             continue
         name = "validation" if step.step_key in checks else next(
             stage for stage, pattern in STAGES if pattern.match(step.step_key))
         stages[name] = round(stages.get(name, 0.0) + step.end_time - step.start_time, 2)
-    return stages
+        steps[step.step_key] = round(step.end_time - step.start_time, 2)
+    return stages, steps
 
 
 def fresh_env(work: Path) -> dict[str, str]:
@@ -112,7 +116,8 @@ def clientbook(landing: Path, work: Path, as_of: str = AS_OF, keep: bool = False
     }
     result = timed([*CLI, "run", "--landing", str(landing), "--warehouse", str(work / "w.duckdb"),
                     "--as-of", as_of], env)
-    result["stages"] = step_stages(work / "home")
+    result["stages"], result["steps"] = step_stages(work / "home")
+    no_rejects(landing)
     return result
 
 
@@ -123,15 +128,23 @@ def backfill(landing: Path, work: Path) -> dict[str, Any]:
                         "CLIENTBOOK_FIRST_MONTH": os.environ.get("CLIENTBOOK_FIRST_MONTH", "2021-11")}
     result = timed([*CLI, "backfill", "--landing", str(landing), "--warehouse", str(work / "w.duckdb"),
                     "--from", BACKFILL[0], "--to", BACKFILL[1], "--as-of", NEXT_DAY], env)
-    result["stages"] = step_stages(work / "home")
+    result["stages"], result["steps"] = step_stages(work / "home")
+    no_rejects(landing)
     return result
+
+
+def no_rejects(landing: Path) -> None:
+    """Fail when the run rejected a file: a benchmark of a build that skipped data measures nothing."""
+    rejected = sorted(str(p.relative_to(landing)) for p in (landing / "_rejected").rglob("*") if p.is_file())
+    if rejected:
+        raise SystemExit(f"bench/run: the run rejected {rejected}; see the .reason.txt files")
 
 
 def floor(landing: Path, work: Path, only: str | None = None) -> dict[str, Any]:
     """The hand-written floor in one DuckDB session (bench/floor.py), into a fresh database."""
     env = fresh_env(work)
     cmd = [PY, str(ROOT / "bench" / "floor.py"), "--landing", str(landing), "--db", str(work / "floor.duckdb"),
-           "--as-of", AS_OF, "--temp-dir", str(work / "spill")]
+           "--as-of", AS_OF, "--temp-dir", str(work / "spill"), "--memory-limit", MEMORY_LIMIT]
     result = timed([*cmd, *(["--only", only] if only else [])], env)
     result["floor"] = json.loads(result["stdout"])
     return result
@@ -198,18 +211,25 @@ def run_set(name: str, args: argparse.Namespace) -> dict[str, Any]:
 def nights(name: str, base: Path, landing: Path) -> dict[str, Any]:
     """Incremental night and 12-month backfill on the warehouse the last round built."""
     work = base / "clientbook"
-    for path in sorted((base / "data" / "next_day").rglob("*.*")):
-        target = landing / path.relative_to(base / "data" / "next_day")
-        if not target.exists():
-            shutil.copyfile(path, target)
-    log(f"{name}: incremental night")
-    incremental = clientbook(landing, work, as_of=NEXT_DAY, keep=True)
-    log(f"{name}:   incremental {incremental['wall']:.1f} s")
-    log(f"{name}: 12-month backfill")
-    months = backfill(landing, work)
-    log(f"{name}:   backfill {months['wall']:.1f} s")
-    for path in sorted((base / "data" / "next_day").rglob("*.*")):  # leave the landing as generated
-        (landing / path.relative_to(base / "data" / "next_day")).unlink(missing_ok=True)
+    next_day = sorted(p for p in (base / "data" / "next_day").rglob("*.*") if p.is_file())
+    if not next_day:
+        raise SystemExit(f"bench/run: no next-day files in {base / 'data' / 'next_day'}; regenerate the set")
+    added = [landing / path.relative_to(base / "data" / "next_day") for path in next_day]
+    if present := [str(target) for target in added if target.exists()]:
+        raise SystemExit(f"bench/run: next-day files already in the landing folder: {present}")
+    try:
+        for path, target in zip(next_day, added, strict=True):
+            # copy2 keeps the modification time: the file is old enough to be taken as stable at once
+            shutil.copy2(path, target)
+        log(f"{name}: incremental night")
+        incremental = clientbook(landing, work, as_of=NEXT_DAY, keep=True)
+        log(f"{name}:   incremental {incremental['wall']:.1f} s")
+        log(f"{name}: 12-month backfill")
+        months = backfill(landing, work)
+        log(f"{name}:   backfill {months['wall']:.1f} s")
+    finally:  # leave the landing as generated, whatever happened
+        for target in added:
+            target.unlink(missing_ok=True)
     return {"incremental": incremental, "backfill": months}
 
 
@@ -255,19 +275,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-extras", dest="extras", action="store_false",
                         help="skip the incremental night, the backfill and the pandas peer")
     args = parser.parse_args(argv)
+    if args.extras_set is not None and args.extras_set not in args.sets:
+        parser.error(f"--extras-set {args.extras_set} is not among --sets {' '.join(args.sets)}")
     if not Path(TIME).exists():
         parser.error(f"{TIME} is needed (GNU time) to measure peak memory")
     started = time.perf_counter()
-    results = {"date": dt.date.today().isoformat(), "machine": machine(), "rounds": args.rounds,
-               "sets": [run_set(name, args) for name in args.sets]}
-    results["seconds"] = round(time.perf_counter() - started)
+    results: dict[str, Any] = {"date": dt.date.today().isoformat(), "machine": machine(), "rounds": args.rounds,
+                               "memory_limit": MEMORY_LIMIT, "sets": []}
     saved = ROOT / "bench" / "results" / f"{results['date']}.json"
     saved.parent.mkdir(exist_ok=True)
-    for item in results["sets"]:  # keep the figures, not the logs
-        for measured in walk(item):
+    for name in args.sets:
+        item = run_set(name, args)
+        for measured in walk(item):  # keep the figures, not the logs
             measured.pop("stdout", None)
             measured.pop("stderr", None)
-    saved.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+        results["sets"].append(item)
+        results["seconds"] = round(time.perf_counter() - started)
+        # saved after every set: a later set that fails or runs out of time leaves the earlier figures
+        saved.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     from bench.report import write_report
 
     write_report(results, args.out)
