@@ -115,6 +115,25 @@ def chart(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+CORE = ("ingest", "validation", "staging", "marts", "metrics")
+
+
+def scope(results: dict[str, Any]) -> list[str]:
+    """Per set, how much of clientbook's time is the work the floor also does, and how much is the rest."""
+    out = ["Where the difference lies: the floor does only the core. Per set (medians of the rounds),"
+           " clientbook's stages that do the floor's kind of work (ingest, validation, staging, marts, metrics;"
+           " its metrics stage also builds profitability, concentration, Lorenz, retention cohorts, CSAT and"
+           " CES, which the floor does not) against the floor, and the rest:", ""]
+    for item in results["sets"]:
+        stages = stage_medians([r["clientbook"] for r in item["rounds"]])
+        core = sum(stages.get(name, 0.0) for name in CORE)
+        floor = med(figures(item, "floor", "wall"))
+        out.append(f"- {item['set']}: core stages {core:,.1f} s = {core / floor:.2f}× the floor's {floor:,.1f} s; "
+                   f"models and value {stages.get('models and value', 0.0):,.1f} s, publish "
+                   f"{stages.get('publish', 0.0):,.1f} s, outside steps {stages.get(OUTSIDE, 0.0):,.1f} s.")
+    return out
+
+
 def memory_limits(results: dict[str, Any]) -> str:
     limit = results.get("memory_limit")
     if limit:
@@ -161,6 +180,7 @@ def write_report(results: dict[str, Any], out: Path) -> None:
     ]
     verdict = {True: "met", False: "**missed**", None: "not measured"}
     lines += [f"| {t} | {m} | {r} | {verdict[ok]} |" for t, m, r, ok in targets(results)]
+    lines += ["", *scope(results)]
     lines += ["", "![clientbook stages against the floor](benchmarks.png)", "", "## Per set", "",
               "| set | invoice lines | generation | clientbook wall | clientbook CPU | clientbook peak RSS "
               "| floor wall | floor peak RSS | clientbook / floor |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
