@@ -165,10 +165,20 @@ def prepare(zygote: Zygote, root: Path) -> Scenario:
         raise AssertionError(f"the previous clean build failed: {_tail(root / 'logs' / 'previous.err')}")
     landing = make_landing(root / "landing_v2", True)
     new = root / "new"
-    shutil.copytree(previous, new)
-    code, timeline = run_through(zygote, landing, new, root / "logs" / "new")
-    if code != 0:
-        raise AssertionError(f"the new clean build failed: {_tail(root / 'logs' / 'new.err')}")
+    # Once in a fresh-clone suite (2026-12-07) a clean run exited 0 and published, and Dagster's event log
+    # held the publish step's STEP_SUCCESS, but its `ok publish__warehouse_file` progress line was missing
+    # from stderr (cause not found; not reproduced). The kill plan needs that line's time, so the clean
+    # build is measured again, once, in that case.
+    for attempt in range(2):
+        shutil.rmtree(new, ignore_errors=True)
+        shutil.copytree(previous, new)
+        code, timeline = run_through(zygote, landing, new, root / "logs" / f"new{attempt or ''}")
+        if code != 0:
+            raise AssertionError(f"the new clean build failed: {_tail(root / 'logs' / 'new.err')}")
+        if "publish__warehouse_file" in timeline.order():
+            break
+    else:
+        raise AssertionError("the new clean build twice printed no progress line for publish__warehouse_file")
     prints = {"previous": file_fingerprints(previous / PUBLISHED), "new": file_fingerprints(new / PUBLISHED)}
     if "metrics.mrr_by_month" not in differing_tables(prints["previous"], prints["new"]):
         raise AssertionError("landing v2 leaves the metrics as they were: the two clean builds are hard to tell apart")
