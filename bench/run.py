@@ -95,10 +95,8 @@ def step_stages(home: Path) -> tuple[dict[str, float], dict[str, float]]:
     return stages, steps
 
 
-def fresh_env(work: Path) -> dict[str, str]:
-    """Environment of one clientbook run: its own Dagster home, spill folder and pseudonym key."""
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "home").mkdir(parents=True)
+def run_env(work: Path) -> dict[str, str]:
+    """Environment of one run in `work`: its own Dagster home, spill folder and pseudonym key."""
     return os.environ | {
         "DAGSTER_HOME": str(work / "home"),
         "BENCH_TMP": str(work),
@@ -107,13 +105,16 @@ def fresh_env(work: Path) -> dict[str, str]:
     }
 
 
+def fresh_env(work: Path) -> dict[str, str]:
+    """`run_env` of an emptied `work` folder."""
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "home").mkdir(parents=True)
+    return run_env(work)
+
+
 def clientbook(landing: Path, work: Path, as_of: str = AS_OF, keep: bool = False) -> dict[str, Any]:
     """One nightly build into a fresh warehouse under `work` (or the existing one, `keep`)."""
-    env = fresh_env(work) if not keep else os.environ | {
-        "DAGSTER_HOME": str(work / "home"), "BENCH_TMP": str(work),
-        "CLIENTBOOK_PSEUDONYM_KEY": "bench-only-key-0123456789abcdef",
-        "CLIENTBOOK_FIRST_MONTH": os.environ.get("CLIENTBOOK_FIRST_MONTH", "2021-11"),
-    }
+    env = run_env(work) if keep else fresh_env(work)
     result = timed([*CLI, "run", "--landing", str(landing), "--warehouse", str(work / "w.duckdb"),
                     "--as-of", as_of], env)
     result["stages"], result["steps"] = step_stages(work / "home")
@@ -123,11 +124,8 @@ def clientbook(landing: Path, work: Path, as_of: str = AS_OF, keep: bool = False
 
 def backfill(landing: Path, work: Path) -> dict[str, Any]:
     """A 12-month backfill on the warehouse the last round built."""
-    env = os.environ | {"DAGSTER_HOME": str(work / "home"), "BENCH_TMP": str(work),
-                        "CLIENTBOOK_PSEUDONYM_KEY": "bench-only-key-0123456789abcdef",
-                        "CLIENTBOOK_FIRST_MONTH": os.environ.get("CLIENTBOOK_FIRST_MONTH", "2021-11")}
     result = timed([*CLI, "backfill", "--landing", str(landing), "--warehouse", str(work / "w.duckdb"),
-                    "--from", BACKFILL[0], "--to", BACKFILL[1], "--as-of", NEXT_DAY], env)
+                    "--from", BACKFILL[0], "--to", BACKFILL[1], "--as-of", NEXT_DAY], run_env(work))
     result["stages"], result["steps"] = step_stages(work / "home")
     no_rejects(landing)
     return result
